@@ -1,0 +1,66 @@
+"""The ``kegru`` command line: thin commands over the library.
+
+Each command lives in ``kegru.commands.<name>`` and exposes ``add_parser(subparsers)`` and
+``run(args) -> int``. Bad input (:class:`kegru.errors.InputError`) prints one line and
+exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from kegru import __version__
+from kegru.errors import InputError
+
+#: Command modules, in the order ``kegru --help`` lists them.
+COMMANDS = [
+    "prepare",
+    "train",
+    "evaluate",
+    "predict",
+    "compare",
+    "study",
+    "report",
+    "interpret",
+    "scan",
+    "variants",
+    "demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser with every available command."""
+    parser = argparse.ArgumentParser(
+        prog="kegru", description="Transcription-factor binding-site prediction (KEGRU)."
+    )
+    parser.add_argument("--version", action="version", version=f"kegru {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"kegru.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"kegru.commands.{name}":
+                continue  # command not part of this build
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except InputError as error:
+        print(f"kegru {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"kegru {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Errors raised for bad user input, printed by the command line as one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """A problem with user input, located by file and line where known.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, in words a user can act on.
+    path : str or Path, optional
+        The file that holds the problem.
+    line : int, optional
+        1-based line number in that file.
+    """
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.path = None if path is None else str(path)
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path is not None:
+            where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
+        return f"{where}{self.message}"
