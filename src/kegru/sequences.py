@@ -117,6 +117,19 @@ class LabelledSequences:
         """True when every label is 1 (DeepBind ``_AC`` files, peak sequences)."""
         return len(self) > 0 and bool(np.all(self.labels == 1))
 
+    def require_min_length(self, minimum: int, what: str = "k") -> None:
+        """Raise naming the first record shorter than ``minimum`` bp."""
+        lengths = self.lengths
+        short = np.flatnonzero(lengths < minimum)
+        if short.size:
+            path, line = self.locate(int(short[0]))
+            raise InputError(
+                f"sequence {self.names[short[0]]!r} is {int(lengths[short[0]])} bp, shorter "
+                f"than {what}={minimum}",
+                path,
+                line,
+            )
+
     def require_fixed_length(self, what: str = "this model") -> int:
         """Return the common length, or raise naming the first record that differs."""
         lengths = self.lengths
@@ -526,3 +539,11 @@ def read_labelled(
     if fmt == "zeng":
         return _read_zeng(path)
     return _read_delimited(path, fmt)
+
+
+_COMPLEMENT = str.maketrans("ACGTRYSWKMBDHVN", "TGCAYRSWMKVHDBN")
+
+
+def reverse_complement(sequence: str) -> str:
+    """Reverse complement of an upper-case IUPAC DNA string."""
+    return sequence.translate(_COMPLEMENT)[::-1]

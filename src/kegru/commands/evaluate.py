@@ -1,0 +1,28 @@
+"""``kegru evaluate``: score a labelled file with a saved model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from kegru.commands._options import add_format
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate", help="evaluate a saved model on labelled data", description=__doc__
+    )
+    parser.add_argument("model_dir", help="model directory from kegru train")
+    parser.add_argument("data", help="labelled sequences")
+    parser.add_argument("--out", default=None, help="write the metrics JSON here")
+    parser.add_argument("--seed", type=int, default=0, help="seed of shuffled negatives")
+    add_format(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kegru.pipeline import evaluate_model
+
+    metrics = evaluate_model(args.model_dir, args.data, args.format, args.seed, args.out)
+    print(json.dumps(metrics, indent=2))
+    return 0

@@ -1,0 +1,150 @@
+"""The KEGRU network: k-mer embedding -> bidirectional GRU -> dense -> logit.
+
+Variable-length batches are packed (``pack_padded_sequence``), so the output never depends
+on how much padding a batch carries; a batch whose sequences all have one length skips
+packing, which is faster and gives the same result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from kegru.tokenizer import PAD
+
+MERGE_MODES = ("concat", "sum", "ave", "mul")
+POOLINGS = ("last", "max", "attention")
+
+
+def merge_directions(forward: torch.Tensor, backward: torch.Tensor, mode: str) -> torch.Tensor:
+    """Merge the two GRU directions as Keras' ``Bidirectional(merge_mode=...)`` does.
+
+    Parameters
+    ----------
+    forward, backward : torch.Tensor, shape=(..., units)
+    mode : str
+        ``concat`` -> shape (..., 2 * units); ``sum``, ``ave``, ``mul`` -> (..., units).
+    """
+    if mode == "concat":
+        return torch.cat([forward, backward], dim=-1)
+    if mode == "sum":
+        return forward + backward
+    if mode == "ave":
+        return (forward + backward) / 2
+    if mode == "mul":
+        return forward * backward
+    raise ValueError(f"unknown merge mode {mode!r}; choose one of {', '.join(MERGE_MODES)}")
+
+
+class KegruNetwork(nn.Module):
+    """Embedding -> BiGRU -> (pooling) -> dropout -> dense, returning logits.
+
+    Parameters
+    ----------
+    vocab_size : int
+        Token ids ``0 .. vocab_size - 1``; id 0 is padding.
+    dim : int
+        Embedding size d.
+    units : int
+        GRU units per direction.
+    merge : str
+        How the two directions combine (:data:`MERGE_MODES`).
+    layers : int
+        Stacked BiGRU layers.
+    pooling : str
+        ``last``: the final state of each direction (the paper); ``max``: masked max over
+        positions; ``attention``: a learned, masked softmax-weighted sum over positions.
+    dropout : float
+        Dropout before the dense layer.
+    embedding_matrix : numpy.ndarray, shape=(vocab_size, dim), optional
+        Pre-trained vectors; uniform(-0.05, 0.05) random vectors otherwise.
+    train_embedding : bool
+        False freezes the embedding (strategy ``init-no-train``).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        dim: int = 100,
+        units: int = 80,
+        merge: str = "concat",
+        layers: int = 1,
+        pooling: str = "last",
+        dropout: float = 0.5,
+        embedding_matrix: np.ndarray | None = None,
+        train_embedding: bool = True,
+    ):
+        super().__init__()
+        if merge not in MERGE_MODES:
+            raise ValueError(f"unknown merge mode {merge!r}; choose one of {MERGE_MODES}")
+        if pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {pooling!r}; choose one of {POOLINGS}")
+        self.merge, self.pooling, self.units = merge, pooling, units
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=PAD)
+        if embedding_matrix is not None:
+            self.embedding.weight.data.copy_(torch.as_tensor(embedding_matrix))
+        else:
+            nn.init.uniform_(self.embedding.weight, -0.05, 0.05)
+            with torch.no_grad():
+                self.embedding.weight[PAD].zero_()
+        self.embedding.weight.requires_grad_(train_embedding)
+        self.gru = nn.GRU(dim, units, num_layers=layers, batch_first=True, bidirectional=True)
+        features = 2 * units if merge == "concat" else units
+        if pooling == "attention":
+            self.attention = nn.Sequential(
+                nn.Linear(features, features), nn.Tanh(), nn.Linear(features, 1)
+            )
+        self.dropout = nn.Dropout(dropout)
+        self.dense = nn.Linear(features, 1)
+
+    def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
+        embedded = self.embedding(tokens)
+        uniform = bool(lengths.min() == lengths.max() == tokens.shape[1])
+        if uniform:
+            outputs, hidden = self.gru(embedded)
+            return outputs, hidden
+        packed = pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        outputs, hidden = self.gru(packed)
+        if need_outputs:
+            outputs, _ = pad_packed_sequence(
+                outputs, batch_first=True, total_length=tokens.shape[1]
+            )
+        return outputs, hidden
+
+    def _attention_scores(self, merged: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        scores = self.attention(merged).squeeze(-1).masked_fill(~mask, float("-inf"))
+        return torch.softmax(scores, dim=1)
+
+    def features(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Pooled sequence features before dropout and the dense layer, shape=(B, F)."""
+        outputs, hidden = self._run_gru(tokens, lengths, need_outputs=self.pooling != "last")
+        if self.pooling == "last":
+            # hidden: (layers * 2, B, units); the last layer's forward and backward states.
+            return merge_directions(hidden[-2], hidden[-1], self.merge)
+        merged = merge_directions(
+            outputs[..., : self.units], outputs[..., self.units :], self.merge
+        )
+        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        if self.pooling == "max":
+            return merged.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
+        weights = self._attention_scores(merged, mask)
+        return (weights[..., None] * merged).sum(dim=1)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Logits, shape=(B,), from tokens (B, T) and token counts (B,)."""
+        return self.dense(self.dropout(self.features(tokens, lengths))).squeeze(-1)
+
+    def attention_weights(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Attention weight of every token, shape=(B, T) (zero on padding)."""
+        if self.pooling != "attention":
+            raise ValueError("attention weights exist only for pooling='attention'")
+        outputs, _ = self._run_gru(tokens, lengths, need_outputs=True)
+        merged = merge_directions(
+            outputs[..., : self.units], outputs[..., self.units :], self.merge
+        )
+        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        return self._attention_scores(merged, mask)

@@ -1,0 +1,254 @@
+"""Train, evaluate and predict from files: what ``kegru train/evaluate/predict`` run.
+
+A trained model directory holds:
+
+``config.json``          model family, hyper-parameters, package version, training history
+weights / vocabulary     the family's learned state (safetensors, JSON, text)
+``splits.tsv``           every training record's file, line, name, label and split
+``epoch_log.tsv``        per-epoch loss and validation metrics (neural families)
+``test_predictions.tsv`` name, label and score of every test sequence
+``roc.png``, ``pr.png``  test curves
+``metrics.json``         written last: its presence means the run finished
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kegru import __version__
+from kegru.atomic import write_json, write_text
+from kegru.errors import InputError
+from kegru.estimators import Estimator, load_model, make_estimator
+from kegru.metrics import binary_metrics
+from kegru.negatives import add_shuffled_negatives
+from kegru.plotting import plot_roc_pr
+from kegru.sequences import LabelledSequences, read_fasta, read_labelled
+from kegru.splits import assign_splits, random_split
+
+METRICS_FILE = "metrics.json"
+#: Run-time settings passed to every family that has them.
+RUN_SETTINGS = ("seed", "epochs", "threads", "device", "verbose")
+
+
+@dataclass
+class PreparedData:
+    """Training, validation and test sets ready for :meth:`Estimator.fit`."""
+
+    train: LabelledSequences
+    valid: LabelledSequences | None
+    test: LabelledSequences
+    all_records: LabelledSequences
+    split: np.ndarray
+    negatives: str
+    test_negatives: str
+
+
+def _with_negatives(data: LabelledSequences, seed: int) -> LabelledSequences:
+    """Add dinucleotide-shuffled negatives to positives-only data."""
+    return add_shuffled_negatives(data, seed=seed) if data.positives_only else data
+
+
+def prepare_data(
+    train: str | Path,
+    test: str | Path | None = None,
+    format: str | None = None,
+    negatives_path: str | Path | None = None,
+    valid_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    seed: int = 0,
+) -> PreparedData:
+    """Read, complete and split the data the way the paper does.
+
+    Positives-only data (DeepBind ``_AC`` files) is split first and then gets one
+    dinucleotide shuffle per positive, each shuffle in its source's split, so no shuffle
+    of a training sequence lands in the validation or test set.
+    """
+    data = read_labelled(train, format=format, negatives_path=negatives_path)
+    if data.positives_only and data.split is None:
+        data.split = random_split(
+            data.labels, valid_fraction, 0.0 if test is not None else test_fraction, seed
+        )
+    data = _with_negatives(data, seed)
+    split = assign_splits(data, test is not None, valid_fraction, test_fraction, seed)
+    data.split = split
+    if test is not None:
+        test_data = _with_negatives(read_labelled(test, format=format), seed + 1)
+    else:
+        if not np.any(split == "test"):
+            raise InputError("no test split in the data; pass --test or a split directory", train)
+        test_data = data.subset(split == "test")
+    valid = data.subset(split == "valid") if np.any(split == "valid") else None
+    train_set = data.subset(split == "train")
+    if len(np.unique(train_set.labels)) < 2:
+        raise InputError("training data needs both bound (1) and unbound (0) sequences", train)
+    return PreparedData(
+        train=train_set,
+        valid=valid,
+        test=test_data,
+        all_records=data,
+        split=split,
+        negatives=data.negatives,
+        test_negatives=test_data.negatives,
+    )
+
+
+def _splits_table(data: LabelledSequences, split: np.ndarray) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="\t", lineterminator="\n")
+    writer.writerow(["file", "line", "name", "label", "split"])
+    for i in range(len(data)):
+        path, line = data.locate(i)
+        writer.writerow([path, line, data.names[i], int(data.labels[i]), split[i]])
+    return buffer.getvalue()
+
+
+def _predictions_table(data: LabelledSequences, scores: np.ndarray) -> str:
+    lines = ["name\tlabel\tscore"]
+    lines += [
+        f"{n}\t{int(y)}\t{s:.6g}" for n, y, s in zip(data.names, data.labels, scores, strict=True)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def train_and_evaluate(
+    train: str | Path,
+    out_dir: str | Path,
+    *,
+    test: str | Path | None = None,
+    model: str = "kegru",
+    params: dict[str, Any] | None = None,
+    format: str | None = None,
+    seed: int = 0,
+    epochs: int | None = None,
+    threads: int = 1,
+    device: str = "cpu",
+    progress: bool = True,
+    dataset_name: str | None = None,
+    negatives_path: str | Path | None = None,
+    valid_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+) -> dict[str, Any]:
+    """Train a model family on a data set, evaluate it on the test split, save everything.
+
+    Parameters
+    ----------
+    train : str or Path
+        Labelled sequences (any format :func:`kegru.sequences.read_labelled` reads) or a
+        split directory.
+    out_dir : str or Path
+        The model directory to write.
+    test : str or Path, optional
+        A separate test file; otherwise the file's own test split or a random one.
+    model : str
+        Model family (``kegru``, ``deepbind``, ``cnn_zh``, ``gkmsvm``, ``gc``).
+    params : dict, optional
+        Hyper-parameters of the family.
+    seed, epochs, threads, device
+        Run settings, passed to the family when it has them (``epochs=None`` keeps its
+        default).
+    progress : bool
+        Show progress bars.
+    dataset_name : str, optional
+        Name recorded in the metrics (default: the training file's name).
+
+    Returns
+    -------
+    dict
+        The metrics also written to ``out_dir/metrics.json``.
+    """
+    out_dir = Path(out_dir)
+    data = prepare_data(train, test, format, negatives_path, valid_fraction, test_fraction, seed)
+    params = dict(params or {})
+    estimator = make_estimator(model, **params)
+    run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
+    if epochs is not None:
+        run["epochs"] = epochs
+    for name, value in run.items():
+        if name in estimator.defaults and name not in params:
+            estimator.params[name] = value
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
+    started = time.perf_counter()
+    estimator.fit(data.train, data.valid, log_path=out_dir / "epoch_log.tsv")
+    train_seconds = time.perf_counter() - started
+    estimator.save(out_dir)
+    scores = estimator.predict_proba(data.test.sequences)
+    write_text(out_dir / "test_predictions.tsv", _predictions_table(data.test, scores))
+    name = dataset_name or _dataset_name(train)
+    plot_roc_pr(data.test.labels, scores, out_dir, title=name)
+    metrics = {
+        **binary_metrics(data.test.labels, scores),
+        "dataset": name,
+        "model": model,
+        "params": {k: v for k, v in estimator.get_params().items() if k != "verbose"},
+        "negatives": data.negatives,
+        "test_negatives": data.test_negatives,
+        "n_train": len(data.train),
+        "n_valid": 0 if data.valid is None else len(data.valid),
+        "train_file": Path(train).name,
+        "test_file": None if test is None else Path(test).name,
+        "train_seconds": round(train_seconds, 3),
+        "best_epoch": getattr(estimator, "best_epoch_", None),
+        "seed": seed,
+        "version": __version__,
+    }
+    write_json(out_dir / METRICS_FILE, metrics)
+    return metrics
+
+
+def _dataset_name(path: str | Path) -> str:
+    name = Path(path).name
+    for suffix in (".gz", ".seq", ".csv", ".tsv", ".data", ".fa", ".fasta"):
+        name = name.removesuffix(suffix)
+    name = name.removesuffix("_AC")
+    return name or Path(path).resolve().name
+
+
+def evaluate_model(
+    model_dir: str | Path,
+    data: str | Path,
+    format: str | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+) -> dict[str, Any]:
+    """Score a labelled file with a saved model; return (and optionally write) its metrics.
+
+    Positives-only files get dinucleotide-shuffled negatives (seeded), as in training.
+    """
+    estimator = load_model(model_dir)
+    labelled = _with_negatives(read_labelled(data, format=format), seed)
+    estimator_check_lengths(estimator, labelled)
+    scores = estimator.predict_proba(labelled.sequences)
+    metrics = {
+        **binary_metrics(labelled.labels, scores),
+        "dataset": _dataset_name(data),
+        "model": estimator.family,
+        "negatives": labelled.negatives,
+        "data_file": Path(data).name,
+        "version": __version__,
+    }
+    if out is not None:
+        write_json(out, metrics)
+    return metrics
+
+
+def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
+    """Raise an :class:`InputError` at the first record too short for the model."""
+    data.require_min_length(int(estimator.params.get("k", 1)), "the model's k")
+
+
+def predict_file(model_dir: str | Path, fasta: str | Path, out: str | Path) -> Path:
+    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``."""
+    estimator = load_model(model_dir)
+    records = read_fasta(fasta)
+    estimator_check_lengths(estimator, records)
+    scores = estimator.predict_proba(records.sequences)
+    lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
+    return write_text(out, "\n".join(lines) + "\n")

@@ -1,0 +1,62 @@
+"""ROC and precision-recall curve pictures (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
+
+from kegru.atomic import write_atomic  # noqa: E402
+
+
+def plot_roc_pr(
+    labels: np.ndarray, scores: np.ndarray, out_dir: str | Path, title: str = ""
+) -> tuple[Path, Path]:
+    """Write ``roc.png`` and ``pr.png`` into ``out_dir``; return their paths."""
+    out_dir = Path(out_dir)
+    fpr, tpr, _ = roc_curve(labels, scores)
+    precision, recall, _ = precision_recall_curve(labels, scores)
+    from kegru.metrics import binary_metrics
+
+    metrics = binary_metrics(labels, scores)
+    roc = _curve(
+        fpr,
+        tpr,
+        "False positive rate",
+        "True positive rate",
+        f"{title} ROC (AUC = {metrics['auc']:.3f})",
+        diagonal=True,
+    )
+    pr = _curve(
+        recall,
+        precision,
+        "Recall",
+        "Precision",
+        f"{title} PR (APS = {metrics['aps']:.3f})",
+        diagonal=False,
+        baseline=float(np.mean(labels)),
+    )
+    return _save(roc, out_dir / "roc.png"), _save(pr, out_dir / "pr.png")
+
+
+def _curve(x, y, xlabel, ylabel, title, diagonal, baseline=None):
+    figure, axes = plt.subplots(figsize=(4.5, 4.5))
+    axes.plot(x, y, lw=2)
+    if diagonal:
+        axes.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
+    if baseline is not None:
+        axes.axhline(baseline, ls="--", color="grey", lw=1)
+    axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=xlabel, ylabel=ylabel, title=title.strip())
+    figure.tight_layout()
+    return figure
+
+
+def _save(figure, path: Path) -> Path:
+    write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
+    plt.close(figure)
+    return path

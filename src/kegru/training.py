@@ -1,0 +1,301 @@
+"""One training loop for every PyTorch model family: mini-batches, early stopping, logs.
+
+A module takes a batch as keyword tensors (``module(**batch)``) and returns logits of
+shape ``(B,)``. Inputs are dicts of tensors with the example on dimension 0; a ``collate``
+function may reshape a batch (e.g. trim padding to the longest sequence in it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import average_precision_score, roc_auc_score
+from torch import nn
+
+from kegru.atomic import write_text
+from kegru.errors import InputError
+
+Batch = dict[str, torch.Tensor]
+Collate = Callable[[Batch, torch.Tensor], Batch]
+
+#: Keras' default learning rates, as in the paper's code (Keras 2 with its defaults).
+DEFAULT_LEARNING_RATES = {"sgd": 0.01, "adam": 0.001, "adagrad": 0.01, "rmsprop": 0.001}
+OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
+LOG_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_auc", "valid_aps", "seconds", "best")
+
+
+@dataclass
+class TrainConfig:
+    """How to train a PyTorch model.
+
+    Attributes
+    ----------
+    epochs : int
+        Maximum number of passes over the training set.
+    batch_size : int
+        Mini-batch size (the paper: 200).
+    optimizer : str
+        ``sgd``, ``adam``, ``adagrad`` or ``rmsprop``.
+    learning_rate : float or None
+        None takes Keras' default for the optimizer.
+    patience : int
+        Stop after this many epochs without a better validation AUC.
+    seed : int
+        Seeds weight initialisation and batch order.
+    threads : int
+        torch intra-op threads (1 suits a 2-core machine running trials in parallel).
+    device : str
+        ``cpu``, ``cuda`` or ``auto`` (a GPU when present).
+    verbose : bool
+        Show a progress bar and per-epoch lines.
+    """
+
+    epochs: int = 30
+    batch_size: int = 200
+    optimizer: str = "adam"
+    learning_rate: float | None = None
+    patience: int = 5
+    seed: int = 0
+    threads: int = 1
+    device: str = "cpu"
+    verbose: bool = False
+
+    def __post_init__(self):
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(
+                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
+            )
+        if self.epochs < 1 or self.batch_size < 1:
+            raise InputError("epochs and batch size must be at least 1")
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn ``auto``/``cpu``/``cuda`` into a torch device (``auto``: a GPU when present)."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError("--device cuda asked for, but no CUDA GPU is available")
+    if device not in ("cpu",) and not device.startswith("cuda"):
+        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    return torch.device(device)
+
+
+def make_optimizer(
+    name: str, parameters, learning_rate: float | None = None
+) -> torch.optim.Optimizer:
+    """Build an optimizer with Keras-like defaults."""
+    lr = learning_rate if learning_rate is not None else DEFAULT_LEARNING_RATES[name]
+    if name == "sgd":
+        return torch.optim.SGD(parameters, lr=lr)
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=lr)
+    if name == "adagrad":
+        return torch.optim.Adagrad(parameters, lr=lr, initial_accumulator_value=0.1)
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9)
+
+
+def _take(inputs: Batch, index: torch.Tensor, collate: Collate | None) -> Batch:
+    if collate is not None:
+        return collate(inputs, index)
+    return {name: value[index] for name, value in inputs.items()}
+
+
+def _to(batch: Batch, device: torch.device) -> Batch:
+    return {name: value.to(device, non_blocking=True) for name, value in batch.items()}
+
+
+def _n_examples(inputs: Batch) -> int:
+    return len(next(iter(inputs.values())))
+
+
+def predict_logits(
+    module: nn.Module,
+    inputs: Batch,
+    batch_size: int = 1000,
+    device: torch.device | str = "cpu",
+    collate: Collate | None = None,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
+    """Logits of every example, shape=(n,), in input order.
+
+    ``order`` (a permutation) groups similar examples into batches, e.g. by length, so
+    less padding is computed; results come back in input order.
+    """
+    device = torch.device(device) if isinstance(device, str) else device
+    n = _n_examples(inputs)
+    order_tensor = torch.as_tensor(order if order is not None else np.arange(n))
+    out = torch.empty(n, dtype=torch.float32)
+    was_training = module.training
+    module.eval()
+    with torch.inference_mode():
+        for start in range(0, n, batch_size):
+            index = order_tensor[start : start + batch_size]
+            batch = _to(_take(inputs, index, collate), device)
+            out[index] = module(**batch).float().cpu()
+    module.train(was_training)
+    return out.numpy().astype(np.float64)
+
+
+def predict_module(
+    module: nn.Module,
+    inputs: Batch,
+    batch_size: int = 1000,
+    device: torch.device | str = "cpu",
+    collate: Collate | None = None,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
+    """Probabilities P(bound), shape=(n,), float64 (sigmoid of :func:`predict_logits`)."""
+    logits = predict_logits(module, inputs, batch_size, device, collate, order)
+    return 1.0 / (1.0 + np.exp(-logits))
+
+
+def _ranking_metrics(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
+    if len(np.unique(labels)) < 2:
+        return math.nan, math.nan
+    return float(roc_auc_score(labels, scores)), float(average_precision_score(labels, scores))
+
+
+def fit_module(
+    module: nn.Module,
+    train_inputs: Batch,
+    train_labels: torch.Tensor,
+    valid_inputs: Batch | None,
+    valid_labels: torch.Tensor | None,
+    config: TrainConfig,
+    log_path: str | Path | None = None,
+    collate: Collate | None = None,
+    batch_order: Callable[[np.random.Generator], list[np.ndarray]] | None = None,
+    valid_order: np.ndarray | None = None,
+) -> list[dict]:
+    """Train ``module`` with binary cross-entropy; keep the best validation epoch.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        ``module(**batch)`` returns logits, shape=(B,).
+    train_inputs, valid_inputs : dict of str to torch.Tensor
+        Tensors with examples on dimension 0 (kept on the CPU; batches move to the device).
+    train_labels, valid_labels : torch.Tensor, shape=(n,)
+        0/1 labels.
+    config : TrainConfig
+    log_path : str or Path, optional
+        Per-epoch TSV log, rewritten atomically after every epoch.
+    collate : callable, optional
+        ``collate(inputs, index) -> batch``.
+    batch_order : callable, optional
+        ``batch_order(rng) -> list of index arrays``, the batches of one epoch; default is a
+        random permutation cut into ``config.batch_size`` pieces.
+    valid_order : numpy.ndarray, optional
+        Permutation used to batch the validation set (see :func:`predict_logits`).
+
+    Returns
+    -------
+    list of dict
+        One row per epoch (the keys of :data:`LOG_COLUMNS`). When a validation set is given
+        the module ends with the weights of its best epoch (highest validation AUC).
+    """
+    torch.set_num_threads(max(1, config.threads))
+    device = resolve_device(config.device)
+    module.to(device)
+    rng = np.random.default_rng(config.seed)
+    optimizer = make_optimizer(
+        config.optimizer, [p for p in module.parameters() if p.requires_grad], config.learning_rate
+    )
+    loss_fn = nn.BCEWithLogitsLoss()
+    n = len(train_labels)
+    train_labels = train_labels.float()
+    history: list[dict] = []
+    best_auc, best_state, stale = -math.inf, None, 0
+    progress = None
+    if config.verbose:
+        from tqdm.auto import tqdm
+
+        progress = tqdm(total=config.epochs, desc="epochs", unit="epoch")
+    for epoch in range(1, config.epochs + 1):
+        started = time.perf_counter()
+        module.train()
+        if batch_order is not None:
+            batches = batch_order(rng)
+        else:
+            permutation = rng.permutation(n)
+            batches = [
+                permutation[i : i + config.batch_size] for i in range(0, n, config.batch_size)
+            ]
+        total_loss = 0.0
+        for index in batches:
+            index_tensor = torch.as_tensor(index)
+            batch = _to(_take(train_inputs, index_tensor, collate), device)
+            target = train_labels[index_tensor].to(device)
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(module(**batch), target)
+            loss.backward()
+            optimizer.step()
+            total_loss += float(loss.detach()) * len(index)
+        row = {"epoch": epoch, "train_loss": total_loss / n}
+        if valid_inputs is not None and valid_labels is not None:
+            logits = predict_logits(module, valid_inputs, 1000, device, collate, order=valid_order)
+            targets = valid_labels.float().numpy()
+            row["valid_loss"] = float(
+                loss_fn(torch.as_tensor(logits, dtype=torch.float32), torch.as_tensor(targets))
+            )
+            row["valid_auc"], row["valid_aps"] = _ranking_metrics(targets, logits)
+            score = row["valid_auc"] if not math.isnan(row["valid_auc"]) else -row["valid_loss"]
+            improved = score > best_auc
+            if improved:
+                best_auc, stale = score, 0
+                best_state = copy.deepcopy(module.state_dict())
+            else:
+                stale += 1
+            row["best"] = improved
+        else:
+            row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
+        row["seconds"] = time.perf_counter() - started
+        history.append(row)
+        if log_path is not None:
+            write_epoch_log(log_path, history)
+        if progress is not None:
+            progress.set_postfix(
+                loss=f"{row['train_loss']:.4f}", val_auc=f"{row.get('valid_auc', math.nan):.4f}"
+            )
+            progress.update(1)
+        if valid_inputs is not None and stale >= config.patience:
+            break
+    if progress is not None:
+        progress.close()
+    if best_state is not None:
+        module.load_state_dict(best_state)
+    return history
+
+
+def write_epoch_log(path: str | Path, history: list[dict]) -> None:
+    """Write the per-epoch history as a TSV file (atomically)."""
+    lines = ["\t".join(LOG_COLUMNS)]
+    for row in history:
+        lines.append("\t".join(_format(row.get(column, math.nan)) for column in LOG_COLUMNS))
+    write_text(path, "\n".join(lines) + "\n")
+
+
+def _format(value) -> str:
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def best_epoch(history: list[dict]) -> int:
+    """Epoch whose weights :func:`fit_module` kept."""
+    best = [row["epoch"] for row in history if row.get("best")]
+    return best[-1] if best else len(history)
+
+
+def config_dict(config: TrainConfig) -> dict:
+    """The training configuration as a plain dict."""
+    return asdict(config)
