@@ -63,6 +63,7 @@ def prepare_data(
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
     seed: int = 0,
+    min_length: int = 1,
 ) -> PreparedData:
     """Read, complete and split the data the way the paper does.
 
@@ -71,6 +72,7 @@ def prepare_data(
     of a training sequence lands in the validation or test set.
     """
     data = read_labelled(train, format=format, negatives_path=negatives_path)
+    data.require_min_length(min_length, "the model's k")
     if data.positives_only and data.split is None:
         data.split = random_split(
             data.labels, valid_fraction, 0.0 if test is not None else test_fraction, seed
@@ -79,7 +81,9 @@ def prepare_data(
     split = assign_splits(data, test is not None, valid_fraction, test_fraction, seed)
     data.split = split
     if test is not None:
-        test_data = _with_negatives(read_labelled(test, format=format), seed + 1)
+        test_data = read_labelled(test, format=format)
+        test_data.require_min_length(min_length, "the model's k")
+        test_data = _with_negatives(test_data, seed + 1)
     else:
         if not np.any(split == "test"):
             raise InputError("no test split in the data; pass --test or a split directory", train)
@@ -164,9 +168,18 @@ def train_and_evaluate(
         The metrics also written to ``out_dir/metrics.json``.
     """
     out_dir = Path(out_dir)
-    data = prepare_data(train, test, format, negatives_path, valid_fraction, test_fraction, seed)
     params = dict(params or {})
     estimator = make_estimator(model, **params)
+    data = prepare_data(
+        train,
+        test,
+        format,
+        negatives_path,
+        valid_fraction,
+        test_fraction,
+        seed,
+        min_length=int(estimator.params.get("k", 1)),
+    )
     run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
     if epochs is not None:
         run["epochs"] = epochs

@@ -33,27 +33,32 @@ def random_split(
     n = len(labels)
     split = np.full(n, "train", dtype=object)
     index = np.arange(n)
-    stratify = labels if len(np.unique(labels)) > 1 else None
     held = valid_fraction + test_fraction
     if held <= 0:
         return split
     if held >= 1:
         raise InputError("validation + test fractions must leave some training data")
-    rest, held_out = train_test_split(index, test_size=held, random_state=seed, stratify=stratify)
+    rest, held_out = _split_off(index, labels, held, seed)
     if test_fraction > 0 and valid_fraction > 0:
-        held_labels = labels[held_out] if stratify is not None else None
-        valid, test = train_test_split(
-            held_out,
-            test_size=test_fraction / held,
-            random_state=seed,
-            stratify=held_labels,
-        )
-        split[valid], split[test] = "valid", "test"
+        _, test = _split_off(held_out, labels[held_out], test_fraction / held, seed)
+        split[held_out] = "valid"
+        split[test] = "test"
     elif test_fraction > 0:
         split[held_out] = "test"
     else:
         split[held_out] = "valid"
     return split
+
+
+def _split_off(
+    index: np.ndarray, labels: np.ndarray, fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``index`` in two, stratified by label when every class allows it."""
+    stratify = labels if len(np.unique(labels)) > 1 and np.bincount(labels).min() >= 2 else None
+    try:
+        return train_test_split(index, test_size=fraction, random_state=seed, stratify=stratify)
+    except ValueError as error:
+        raise InputError(f"too few sequences ({len(index)}) to split: {error}") from None
 
 
 def assign_splits(

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# One entry point for set-up on a fresh clone:
+#   bash dev.sh demo   # install, then train and evaluate KEGRU on the demo data set
+#   bash dev.sh test   # install, then run the test suite
+# Installs into .venv beside this file. torch 2.13.0 goes in first, pinned by a
+# constraints file, so no other package can pull a (multi-GB, CUDA) newer build.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+VENV_PY=.venv/bin/python
+if ! "$VENV_PY" -c "import kegru, torch, gensim" 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+    "$VENV_PY" -m pip install -q --upgrade pip
+    echo "torch==2.13.0" > .venv/constraints.txt
+    "$VENV_PY" -m pip install -q torch==2.13.0
+    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,dev]"
+    touch .venv/.installed
+fi
+case "${1:-}" in
+    demo)
+        shift
+        exec .venv/bin/kegru demo "$@"
+        ;;
+    test)
+        shift
+        exec "$VENV_PY" -m pytest -q -p no:cacheprovider "$@"
+        ;;
+    *)
+        echo "usage: bash dev.sh demo|test [args]" >&2
+        exit 2
+        ;;
+esac

@@ -1,0 +1,129 @@
+"""Shapes, masks and invariances of the KEGRU network and estimator."""
+
+import numpy as np
+import pytest
+import torch
+
+from kegru.models.kegru import KegruEstimator, length_bucketed_batches, trim_padding
+from kegru.models.kegru_network import KegruNetwork, merge_directions
+from kegru.sequences import reverse_complement
+from kegru.tokenizer import KmerTokenizer
+
+TOKENIZER = KmerTokenizer()
+
+
+def _random_dna(rng, n, low, high):
+    return ["".join(rng.choice(list("ACGT"), size=rng.integers(low, high))) for _ in range(n)]
+
+
+@pytest.mark.parametrize(("merge", "width"), [("concat", 14), ("sum", 7), ("ave", 7), ("mul", 7)])
+def test_merge_modes_shapes_and_values(merge, width):
+    forward, backward = torch.randn(3, 7), torch.randn(3, 7)
+    merged = merge_directions(forward, backward, merge)
+    assert merged.shape == (3, width)
+    expected = {
+        "concat": torch.cat([forward, backward], 1),
+        "sum": forward + backward,
+        "ave": (forward + backward) / 2,
+        "mul": forward * backward,
+    }[merge]
+    assert torch.equal(merged, expected)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "attention"])
+@pytest.mark.parametrize("merge", ["concat", "mul"])
+def test_output_does_not_depend_on_padding(pooling, merge):
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, merge=merge, pooling=pooling)
+    network.eval()
+    sequences = _random_dna(rng, 6, 20, 90)
+    tokens, lengths = TOKENIZER.encode(sequences)
+    tokens, lengths = torch.from_numpy(tokens), torch.from_numpy(lengths)
+    with torch.no_grad():
+        batched = network(tokens, lengths)
+        extra = torch.nn.functional.pad(tokens, (0, 17))  # more padding than needed
+        padded_more = network(extra, lengths)
+        alone = torch.stack(
+            [network(tokens[i : i + 1, : lengths[i]], lengths[i : i + 1])[0] for i in range(6)]
+        )
+    torch.testing.assert_close(batched, alone, rtol=0, atol=1e-5)
+    torch.testing.assert_close(batched, padded_more, rtol=0, atol=1e-5)
+
+
+def test_attention_weights_are_masked_and_sum_to_one():
+    torch.manual_seed(0)
+    network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=5, pooling="attention").eval()
+    tokens, lengths = TOKENIZER.encode(["ACGT" * 10, "ACGTTGCA" * 3])
+    with torch.no_grad():
+        weights = network.attention_weights(torch.from_numpy(tokens), torch.from_numpy(lengths))
+    assert weights.shape == tokens.shape
+    assert torch.all(weights[1, lengths[1] :] == 0)
+    torch.testing.assert_close(weights.sum(1), torch.ones(2))
+
+
+def test_trim_padding_cuts_to_longest_in_batch():
+    tokens, lengths = TOKENIZER.encode(["A" * 101, "A" * 21, "A" * 41])
+    batch = trim_padding(
+        {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)},
+        torch.tensor([1, 2]),
+    )
+    assert batch["tokens"].shape == (2, 19) and batch["lengths"].tolist() == [9, 19]
+
+
+def test_bucketed_batches_cover_every_example_once():
+    lengths = np.random.default_rng(0).integers(5, 100, size=1234)
+    batches = length_bucketed_batches(lengths, 200, np.random.default_rng(1), pool=3)
+    joined = np.concatenate(batches)
+    assert sorted(joined.tolist()) == list(range(1234))
+    assert max(len(b) for b in batches) <= 200
+
+
+def _tiny_training_set():
+    from kegru.sequences import LabelledSequences
+
+    rng = np.random.default_rng(3)
+    sequences = _random_dna(rng, 200, 30, 60)
+    labels = np.array([int("GATTACA" in s) for s in sequences], dtype=np.int8)
+    sequences = [s[:10] + "GATTACA" + s[17:] if i % 2 else s for i, s in enumerate(sequences)]
+    labels = np.array([int("GATTACA" in s) for s in sequences], dtype=np.int8)
+    return LabelledSequences(
+        names=[f"s{i}" for i in range(200)], sequences=sequences, labels=labels
+    )
+
+
+def test_conjoined_scores_are_strand_symmetric_exactly():
+    model = KegruEstimator(rc="conjoined", epochs=1, dim=8, units=6, seed=1)
+    model.fit(_tiny_training_set())
+    rng = np.random.default_rng(9)
+    sequences = _random_dna(rng, 30, 20, 80)
+    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    assert np.array_equal(scores[:30], scores[30:])
+
+
+def test_plain_model_is_not_strand_symmetric():
+    # Guards the test above: without conjoining, the two strands score differently.
+    model = KegruEstimator(epochs=1, dim=8, units=6, seed=1).fit(_tiny_training_set())
+    sequences = _random_dna(np.random.default_rng(9), 30, 20, 80)
+    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    assert not np.array_equal(scores[:30], scores[30:])
+
+
+def test_save_load_round_trip(tmp_path):
+    for options in ({}, {"pooling": "attention", "rc": "canonical", "merge": "sum"}):
+        model = KegruEstimator(epochs=1, dim=8, units=6, **options).fit(_tiny_training_set())
+        model.save(tmp_path / str(len(options)))
+        loaded = KegruEstimator.load(tmp_path / str(len(options)))
+        sequences = _random_dna(np.random.default_rng(2), 10, 10, 50)
+        assert np.array_equal(model.predict_proba(sequences), loaded.predict_proba(sequences))
+    weights = loaded.attention_weights(sequences)
+    assert [len(w) for w in weights] == list(
+        TOKENIZER.n_tokens(np.array([len(s) for s in sequences]))
+    )
+
+
+def test_frozen_embedding_keeps_word2vec_vectors():
+    model = KegruEstimator(epochs=1, dim=8, units=6, embedding="init-no-train")
+    model.fit(_tiny_training_set())
+    assert not model.network_.embedding.weight.requires_grad
+    assert model.n_word2vec_kmers_ > 0
