@@ -51,6 +51,31 @@ def test_output_does_not_depend_on_padding(pooling, merge):
     torch.testing.assert_close(batched, padded_more, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("pooling", ["last", "attention"])
+@pytest.mark.parametrize("uniform", [True, False])
+def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform):
+    """The fast CPU path gives nn.GRU's logits and gradients for every parameter."""
+    rng = np.random.default_rng(1)
+    low, high = (60, 61) if uniform else (12, 90)
+    tokens, lengths = TOKENIZER.encode(_random_dna(rng, 7, low, high))
+    tokens, lengths = torch.from_numpy(tokens), torch.from_numpy(lengths)
+    results = []
+    for fast in (True, False):
+        torch.manual_seed(0)
+        network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, pooling=pooling).eval()
+        network.fast_cpu = fast
+        logits = network(tokens, lengths)
+        (logits * torch.linspace(-1, 1, len(logits))).sum().backward()
+        grads = {name: p.grad.clone() for name, p in network.named_parameters()}
+        results.append((logits.detach(), grads))
+    (fast_logits, fast_grads), (ref_logits, ref_grads) = results
+    torch.testing.assert_close(fast_logits, ref_logits, rtol=0, atol=1e-5)
+    assert fast_grads.keys() == ref_grads.keys()
+    for name in ref_grads:
+        torch.testing.assert_close(fast_grads[name], ref_grads[name], rtol=1e-4, atol=1e-5)
+    assert torch.count_nonzero(fast_grads["embedding.weight"][0]) == 0  # padding row
+
+
 def test_attention_weights_are_masked_and_sum_to_one():
     torch.manual_seed(0)
     network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=5, pooling="attention").eval()

@@ -1,8 +1,8 @@
 """The KEGRU network: k-mer embedding -> bidirectional GRU -> dense -> logit.
 
-Variable-length batches are packed (``pack_padded_sequence``), so the output never depends
-on how much padding a batch carries; a batch whose sequences all have one length skips
-packing, which is faster and gives the same result.
+Variable-length batches are packed (``pack_padded_sequence``) or masked, so the output never
+depends on how much padding a batch carries. On the CPU a one-layer network runs the
+equivalent, faster recurrence of :mod:`kegru.models.fast_bigru` (same weights, same results).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from kegru.models.fast_bigru import bigru_from_tokens
 from kegru.tokenizer import PAD
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
@@ -98,8 +99,12 @@ class KegruNetwork(nn.Module):
             )
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(features, 1)
+        #: Use :func:`bigru_from_tokens` on the CPU (one layer only); False forces ``nn.GRU``.
+        self.fast_cpu = True
 
     def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
+        if self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu":
+            return bigru_from_tokens(self.gru, self.embedding.weight, tokens, lengths, need_outputs)
         embedded = self.embedding(tokens)
         uniform = bool(lengths.min() == lengths.max() == tokens.shape[1])
         if uniform:

@@ -1,0 +1,190 @@
+"""A faster single-layer bidirectional GRU for token inputs on the CPU.
+
+Two exact rewrites of what ``nn.GRU`` computes after an embedding layer:
+
+1. **Projected vocabulary.** The GRU's input projection ``W_ih e(token) + b_ih`` depends only
+   on the token, so it is computed once per vocabulary word (a ``(V, 3 * units)`` table, V =
+   4^k + 2) and gathered, instead of once per token position (``B * T`` rows). For k = 5 and
+   a batch of 200 x 49 tokens this is ~10x less work in the projection, forwards and
+   backwards.
+2. **Both directions in one step.** The forward and backward recurrences run together as a
+   batched matrix product per time step, halving the number of small operations.
+
+It reads its weights from an ``nn.GRU`` (same parameter names and gate layout r, z, n), so a
+model's state dict and results are the same whichever path runs; a test checks the two agree.
+Variable lengths are handled by masking: a state stops changing after a sequence's last
+token, and the backward direction reads each sequence reversed within its own length.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+def _reverse_index(lengths: torch.Tensor, width: int) -> torch.Tensor:
+    """Index that reverses each row within its length, shape=(B, width); padding stays."""
+    positions = torch.arange(width, device=lengths.device)[None, :]
+    reverse = lengths[:, None] - 1 - positions
+    return torch.where(reverse >= 0, reverse, positions)
+
+
+def bigru_from_tokens(
+    gru: nn.GRU,
+    embedding_weight: torch.Tensor,
+    tokens: torch.Tensor,
+    lengths: torch.Tensor,
+    need_outputs: bool,
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Run a one-layer bidirectional ``gru`` over embedded ``tokens``.
+
+    Parameters
+    ----------
+    gru : torch.nn.GRU
+        Bidirectional, one layer, ``batch_first=True``; only its weights are used.
+    embedding_weight : torch.Tensor, shape=(V, d)
+    tokens : torch.Tensor, shape=(B, T), dtype=int64
+    lengths : torch.Tensor, shape=(B,)
+        Tokens per row (>= 1); positions past a row's length are padding.
+    need_outputs : bool
+        Also return the per-position outputs.
+
+    Returns
+    -------
+    outputs : torch.Tensor, shape=(B, T, 2 * units), or None
+        As ``nn.GRU`` returns them (forward then backward units); zero on padding.
+    hidden : torch.Tensor, shape=(2, B, units)
+        Final forward and backward states, as ``nn.GRU``'s ``h_n``.
+    """
+    batch, width = tokens.shape
+    units = gru.hidden_size
+    uniform = bool(lengths.min() == width)
+    weight_ih = torch.stack([gru.weight_ih_l0, gru.weight_ih_l0_reverse])  # (2, 3u, d)
+    weight_hh = torch.stack([gru.weight_hh_l0, gru.weight_hh_l0_reverse])  # (2, 3u, u)
+    bias_ih = torch.stack([gru.bias_ih_l0, gru.bias_ih_l0_reverse])  # (2, 3u)
+    bias_hh = torch.stack([gru.bias_hh_l0, gru.bias_hh_l0_reverse])  # (2, 3u)
+    # The r and z gates add b_hh outside any product, so it joins the input bias there; the
+    # n gate's b_hh is scaled by r and stays in the recurrence.
+    bias = bias_ih + torch.cat([bias_hh[:, : 2 * units], torch.zeros_like(bias_hh[:, :units])], 1)
+    # Row 0 is padding: like nn.Embedding(padding_idx=0), it never receives a gradient.
+    embedding_weight = torch.cat([embedding_weight[:1].detach(), embedding_weight[1:]])
+    # Per-vocabulary input projections of both directions, (2, V, 3u), laid out gate-major:
+    # row g * 2V + direction * V + token holds gate g's projection, (6V, u).
+    table = torch.baddbmm(bias[:, None, :], embedding_weight.expand(2, -1, -1), weight_ih.mT)
+    vocab = table.shape[1]
+    table = table.view(2, vocab, 3, units).permute(2, 0, 1, 3).reshape(6 * vocab, units)
+    if uniform:
+        backward_tokens = tokens.flip(1)
+    else:
+        backward_tokens = tokens.gather(1, _reverse_index(lengths, width))
+    offsets = (
+        torch.arange(3, device=tokens.device)[:, None] * 2 * vocab
+        + torch.arange(2, device=tokens.device)[None, :] * vocab
+    )  # (3, 2)
+    rows = torch.stack([tokens.T, backward_tokens.T], dim=1)[:, None] + offsets[None, :, :, None]
+    active = None
+    if not uniform:
+        active = torch.arange(width, device=tokens.device)[:, None] < lengths[None, :]  # (T, B)
+    states = BidirectionalRecurrence.apply(
+        table, rows.contiguous(), weight_hh, bias_hh[:, 2 * units :], active
+    )  # (T, 2, B, u)
+    hidden = states[-1]
+    if not need_outputs:
+        return None, hidden
+    forward, backward = states[:, 0].transpose(0, 1), states[:, 1].transpose(0, 1)
+    if uniform:
+        backward = backward.flip(1)
+    else:
+        index = _reverse_index(lengths, width)[..., None].expand(-1, -1, units)
+        backward = backward.gather(1, index)
+        valid = (torch.arange(width, device=tokens.device)[None, :] < lengths[:, None])[..., None]
+        forward, backward = forward * valid, backward * valid
+    return torch.cat([forward, backward], dim=-1), hidden
+
+
+class BidirectionalRecurrence(torch.autograd.Function):
+    """The GRU recurrence of both directions with a hand-written backward pass.
+
+    Autograd through ~12 small operations per time step costs more than the arithmetic at
+    these sizes; this runs the same equations as ``nn.GRU`` (gates r, z, n) forwards without
+    recording a graph, and back-propagates through time with batched matrix products. Each
+    step gathers its input projections from the small per-vocabulary table (and scatters
+    their gradients back into it), so no (T, B, 3u) tensor ever streams through memory, and
+    every per-step tensor is contiguous.
+
+    Inputs: ``table`` (6V, u), gate-major input projections with input biases (and b_hh of
+    r and z); ``rows`` (T, 3, 2, B) int64, the table row of each gate, direction, sequence
+    and step; ``weight_hh`` (2, 3u, u); ``bias_hn`` (2, u), b_hh of the n gate; ``active``
+    (T, B) bool, or None when all are active. Output: the hidden state after every step,
+    (T, 2, B, u); where a row is inactive its state is carried unchanged.
+    """
+
+    @staticmethod
+    def forward(ctx, table, rows, weight_hh, bias_hn, active):
+        width, _, directions, batch = rows.shape
+        units = table.shape[1]
+        weights_t = [weight.mT for weight in weight_hh.split(units, dim=1)]  # r, z, n
+        bias_n = bias_hn[:, None, :].expand(directions, batch, units)
+        states = table.new_empty(width, directions, batch, units)
+        reset_update = table.new_empty(width, 2, directions, batch, units)
+        candidates = table.new_empty(width, directions, batch, units)
+        hidden_n = table.new_empty(width, directions, batch, units)  # W_hn h + b_hn
+        hidden = table.new_zeros(directions, batch, units)
+        for t in range(width):
+            x = table.index_select(0, rows[t].view(-1)).view(3, directions, batch, units)
+            x[0].baddbmm_(hidden, weights_t[0])
+            x[1].baddbmm_(hidden, weights_t[1])
+            torch.sigmoid(x[:2], out=reset_update[t])
+            reset, update = reset_update[t, 0], reset_update[t, 1]
+            hidden_n[t].copy_(bias_n).baddbmm_(hidden, weights_t[2])
+            # tanh(a) = 2 sigmoid(2a) - 1: the same function, ~3x faster than this CPU tanh.
+            candidate_input = torch.addcmul(x[2], reset, hidden_n[t]).mul_(2)
+            torch.sigmoid(candidate_input, out=candidates[t]).mul_(2).sub_(1)
+            if active is None:
+                torch.addcmul(candidates[t], update, hidden - candidates[t], out=states[t])
+            else:
+                new_hidden = torch.addcmul(candidates[t], update, hidden - candidates[t])
+                torch.where(active[t, None, :, None], new_hidden, hidden, out=states[t])
+            hidden = states[t]
+        ctx.table_shape = table.shape
+        ctx.save_for_backward(rows, weight_hh, states, reset_update, candidates, hidden_n, active)
+        return states
+
+    @staticmethod
+    def backward(ctx, grad_states):
+        rows, weight_hh, states, reset_update, candidates, hidden_n, active = ctx.saved_tensors
+        width, directions, batch, units = states.shape
+        weights = weight_hh.split(units, dim=1)
+        grad_table = grad_states.new_zeros(ctx.table_shape)
+        # Pre-activation gradients of one step: input side r, z, n; the hidden side has
+        # the same r and z, and n scaled by r (grad_hidden_n).
+        grad_x = grad_states.new_empty(3, directions, batch, units)
+        grad_hidden_n = grad_states.new_empty(directions, batch, units)
+        grad_weights = [grad_states.new_zeros(directions, units, units) for _ in range(3)]
+        grad_bias_n = grad_states.new_zeros(directions, batch, units)
+        grad_hidden = grad_states.new_zeros(directions, batch, units)
+        zeros = grad_states.new_zeros(directions, batch, units)
+        for t in range(width - 1, -1, -1):
+            grad_hidden = grad_hidden + grad_states[t]
+            previous = states[t - 1] if t > 0 else zeros
+            reset, update = reset_update[t, 0], reset_update[t, 1]
+            candidate = candidates[t]
+            if active is not None:
+                on = active[t, None, :, None]
+                carried = torch.where(on, grad_hidden * update, grad_hidden)
+                grad_hidden = grad_hidden * on
+            else:
+                carried = grad_hidden * update
+            grad_n = torch.mul(grad_hidden * (1 - update), 1 - candidate * candidate, out=grad_x[2])
+            torch.mul(grad_hidden * (previous - candidate), update * (1 - update), out=grad_x[1])
+            torch.mul(grad_n * hidden_n[t], reset * (1 - reset), out=grad_x[0])
+            torch.mul(grad_n, reset, out=grad_hidden_n)
+            grad_table.index_add_(0, rows[t].view(-1), grad_x.view(-1, units))
+            grad_bias_n += grad_hidden_n
+            hidden_side = (grad_x[0], grad_x[1], grad_hidden_n)
+            grad_hidden = carried
+            for gate in range(3):
+                grad_hidden = grad_hidden.baddbmm(hidden_side[gate], weights[gate])
+                # dW_hh (gate block) += dgate^T h_{t-1}
+                grad_weights[gate].baddbmm_(hidden_side[gate].mT, previous)
+        return grad_table, None, torch.cat(grad_weights, dim=1), grad_bias_n.sum(dim=1), None
