@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from kegru.models.kegru import KegruEstimator, length_bucketed_batches, trim_padding
+from kegru.models.kegru import KegruEstimator, trim_padding
 from kegru.models.kegru_network import KegruNetwork, merge_directions
 from kegru.sequences import reverse_complement
 from kegru.tokenizer import KmerTokenizer
+from kegru.training import length_bucketed_batches
 
 TOKENIZER = KmerTokenizer()
 

@@ -55,6 +55,11 @@ class Estimator(ABC):
             )
         self.params: dict[str, Any] = {**self.defaults, **params}
 
+    @property
+    def min_length(self) -> int:
+        """Shortest sequence (bp) the model can score; families override it."""
+        return int(self.params.get("k", 1))
+
     def get_params(self) -> dict[str, Any]:
         """Return a copy of the hyper-parameters (JSON-serialisable)."""
         return dict(self.params)

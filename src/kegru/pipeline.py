@@ -72,7 +72,7 @@ def prepare_data(
     of a training sequence lands in the validation or test set.
     """
     data = read_labelled(train, format=format, negatives_path=negatives_path)
-    data.require_min_length(min_length, "the model's k")
+    data.require_min_length(min_length, "the model's minimum length")
     if data.positives_only and data.split is None:
         data.split = random_split(
             data.labels, valid_fraction, 0.0 if test is not None else test_fraction, seed
@@ -82,7 +82,7 @@ def prepare_data(
     data.split = split
     if test is not None:
         test_data = read_labelled(test, format=format)
-        test_data.require_min_length(min_length, "the model's k")
+        test_data.require_min_length(min_length, "the model's minimum length")
         test_data = _with_negatives(test_data, seed + 1)
     else:
         if not np.any(split == "test"):
@@ -178,7 +178,7 @@ def train_and_evaluate(
         valid_fraction,
         test_fraction,
         seed,
-        min_length=int(estimator.params.get("k", 1)),
+        min_length=estimator.min_length,
     )
     run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
     if epochs is not None:
@@ -254,7 +254,7 @@ def evaluate_model(
 
 def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
     """Raise an :class:`InputError` at the first record too short for the model."""
-    data.require_min_length(int(estimator.params.get("k", 1)), "the model's k")
+    data.require_min_length(estimator.min_length, "the model's minimum length")
 
 
 def predict_file(model_dir: str | Path, fasta: str | Path, out: str | Path) -> Path:

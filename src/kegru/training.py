@@ -299,3 +299,24 @@ def best_epoch(history: list[dict]) -> int:
 def config_dict(config: TrainConfig) -> dict:
     """The training configuration as a plain dict."""
     return asdict(config)
+
+
+def length_bucketed_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50
+) -> list[np.ndarray]:
+    """Random batches whose members have similar lengths (less padding to compute).
+
+    The examples are shuffled, cut into pools of ``pool`` batches, sorted by length within
+    a pool, batched, and the batches shuffled. With one length this is a plain shuffle.
+    """
+    permutation = rng.permutation(len(lengths))
+    if lengths.min() == lengths.max():
+        return [permutation[i : i + batch_size] for i in range(0, len(lengths), batch_size)]
+    batches = []
+    span = batch_size * pool
+    for start in range(0, len(permutation), span):
+        chunk = permutation[start : start + span]
+        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    order = rng.permutation(len(batches))
+    return [batches[i] for i in order]

@@ -24,7 +24,14 @@ from kegru.estimators import Estimator
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
-from kegru.training import TrainConfig, best_epoch, fit_module, predict_module, resolve_device
+from kegru.training import (
+    TrainConfig,
+    best_epoch,
+    fit_module,
+    length_bucketed_batches,
+    predict_module,
+    resolve_device,
+)
 
 EMBEDDINGS = ("no-init", "init-no-train", "init-train")
 RC_MODES = ("none", "augment", "conjoined", "canonical")
@@ -257,24 +264,3 @@ def trim_padding(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[s
     lengths = inputs["lengths"][index]
     longest = int(lengths.max())
     return {"tokens": inputs["tokens"][index, :longest], "lengths": lengths}
-
-
-def length_bucketed_batches(
-    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50
-) -> list[np.ndarray]:
-    """Random batches whose members have similar lengths (less padding to compute).
-
-    The examples are shuffled, cut into pools of ``pool`` batches, sorted by length within
-    a pool, batched, and the batches shuffled. With one length this is a plain shuffle.
-    """
-    permutation = rng.permutation(len(lengths))
-    if lengths.min() == lengths.max():
-        return [permutation[i : i + batch_size] for i in range(0, len(lengths), batch_size)]
-    batches = []
-    span = batch_size * pool
-    for start in range(0, len(permutation), span):
-        chunk = permutation[start : start + span]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    order = rng.permutation(len(batches))
-    return [batches[i] for i in order]
