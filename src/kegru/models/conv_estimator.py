@@ -12,25 +12,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 
-from kegru.atomic import write_atomic
 from kegru.errors import InputError
-from kegru.estimators import Estimator
 from kegru.models.conv_network import POOLINGS, RC_MODES, ConvNetwork
 from kegru.models.onehot import one_hot
+from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences
-from kegru.training import (
-    TrainConfig,
-    best_epoch,
-    fit_module,
-    length_bucketed_batches,
-    predict_module,
-    resolve_device,
-)
-
-WEIGHTS_FILE = "weights.safetensors"
 
 #: Hyper-parameters every CNN family has (the subclasses change the values).
 CONV_DEFAULTS: dict[str, Any] = {
@@ -40,15 +27,7 @@ CONV_DEFAULTS: dict[str, Any] = {
     "dropout": 0.5,
     "pooling": "max",
     "rc": "none",
-    "optimizer": "adam",
-    "learning_rate": None,
-    "epochs": 30,
-    "batch_size": 200,
-    "patience": 5,
-    "seed": 0,
-    "threads": 1,
-    "device": "cpu",
-    "verbose": False,
+    **TRAINING_DEFAULTS,
 }
 
 
@@ -59,7 +38,7 @@ def trim_onehot(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[st
     return {"onehot": inputs["onehot"][index, :, :longest], "lengths": lengths}
 
 
-class ConvEstimator(Estimator):
+class ConvEstimator(TorchEstimator):
     """One-hot CNN estimator; subclasses set ``family``, ``defaults`` and ``overhang``.
 
     Parameters
@@ -103,19 +82,7 @@ class ConvEstimator(Estimator):
             rc=p["rc"],
         )
 
-    def _train_config(self) -> TrainConfig:
-        p = self.params
-        return TrainConfig(
-            epochs=int(p["epochs"]),
-            batch_size=int(p["batch_size"]),
-            optimizer=p["optimizer"],
-            learning_rate=p["learning_rate"],
-            patience=int(p["patience"]),
-            seed=int(p["seed"]),
-            threads=int(p["threads"]),
-            device=p["device"],
-            verbose=bool(p["verbose"]),
-        )
+    _collate = staticmethod(trim_onehot)
 
     def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:
         onehot, lengths = one_hot(list(sequences), unknown="uniform")
@@ -140,28 +107,7 @@ class ConvEstimator(Estimator):
                 data.require_min_length(self.min_length, f"the detector width of {self.family}")
         torch.manual_seed(int(self.params["seed"]))
         self.network_ = self._new_network()
-        config = self._train_config()
-        inputs = self._encode(train.sequences)
-        lengths = inputs["lengths"].numpy()
-        valid_inputs = valid_labels = valid_order = None
-        if valid is not None and len(valid):
-            valid_inputs = self._encode(valid.sequences)
-            valid_labels = torch.as_tensor(valid.labels, dtype=torch.float32)
-            valid_order = np.argsort(valid_inputs["lengths"].numpy(), kind="stable")
-        self.history_ = fit_module(
-            self.network_,
-            inputs,
-            torch.as_tensor(train.labels, dtype=torch.float32),
-            valid_inputs,
-            valid_labels,
-            config,
-            log_path=log_path,
-            collate=trim_onehot,
-            batch_order=lambda rng: length_bucketed_batches(lengths, config.batch_size, rng),
-            valid_order=valid_order,
-        )
-        self.best_epoch_ = best_epoch(self.history_)
-        self.network_.cpu()
+        self._fit_network(self._encode(train.sequences), train.labels, valid, log_path)
         return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
@@ -169,32 +115,15 @@ class ConvEstimator(Estimator):
         sequences = list(sequences)
         if not sequences:
             return np.zeros(0)
-        inputs = self._encode(sequences)
-        device = resolve_device(self.params["device"])
-        self.network_.to(device)
-        order = np.argsort(inputs["lengths"].numpy(), kind="stable")
-        return predict_module(self.network_, inputs, 1000, device, collate=trim_onehot, order=order)
+        return self._predict_network(sequences)
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:
-        state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
-        write_atomic(directory / WEIGHTS_FILE, lambda tmp: save_file(state, str(tmp)))
         return {
             "overhang": self.overhang,
             "input": "one-hot ACGT, unknown bases 0.25",
-            "best_epoch": getattr(self, "best_epoch_", None),
-            "history": getattr(self, "history_", []),
+            **self._save_weights(directory),
         }
 
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
-        path = directory / WEIGHTS_FILE
-        if not path.exists():
-            raise InputError(f"model weights missing ({WEIGHTS_FILE})", directory)
-        self.network_ = self._new_network()
-        try:
-            self.network_.load_state_dict(load_file(str(path)))
-        except (RuntimeError, OSError, SafetensorError) as error:
-            raise InputError(f"weights do not fit the saved parameters: {error}", path) from None
-        self.network_.eval()
-        self.history_ = config.get("history", [])
-        self.best_epoch_ = config.get("best_epoch")
+        self._load_weights(directory, self._new_network(), config)

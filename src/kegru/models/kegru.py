@@ -16,30 +16,21 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
+from kegru.atomic import write_text
 from kegru.embedding import train_kmer_vectors
 from kegru.errors import InputError
-from kegru.estimators import Estimator
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
+from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
-from kegru.training import (
-    TrainConfig,
-    best_epoch,
-    fit_module,
-    length_bucketed_batches,
-    predict_module,
-    resolve_device,
-)
 
 EMBEDDINGS = ("no-init", "init-no-train", "init-train")
 RC_MODES = ("none", "augment", "conjoined", "canonical")
-WEIGHTS_FILE = "weights.safetensors"
 VOCABULARY_FILE = "vocabulary.txt"
 
 
-class KegruEstimator(Estimator):
+class KegruEstimator(TorchEstimator):
     """KEGRU (Shen, Bao & Huang 2018) with the options this package adds.
 
     Parameters
@@ -78,15 +69,7 @@ class KegruEstimator(Estimator):
         "pooling": "last",
         "rc": "none",
         "dropout": 0.5,
-        "optimizer": "adam",
-        "learning_rate": None,
-        "epochs": 30,
-        "batch_size": 200,
-        "patience": 5,
-        "seed": 0,
-        "threads": 1,
-        "device": "cpu",
-        "verbose": False,
+        **TRAINING_DEFAULTS,
     }
 
     def __init__(self, **params: Any):
@@ -105,20 +88,6 @@ class KegruEstimator(Estimator):
         )
 
     # ------------------------------------------------------------------ helpers
-    def _train_config(self) -> TrainConfig:
-        p = self.params
-        return TrainConfig(
-            epochs=int(p["epochs"]),
-            batch_size=int(p["batch_size"]),
-            optimizer=p["optimizer"],
-            learning_rate=p["learning_rate"],
-            patience=int(p["patience"]),
-            seed=int(p["seed"]),
-            threads=int(p["threads"]),
-            device=p["device"],
-            verbose=bool(p["verbose"]),
-        )
-
     def _new_network(self, matrix: np.ndarray | None) -> KegruNetwork:
         p = self.params
         return KegruNetwork(
@@ -135,6 +104,10 @@ class KegruEstimator(Estimator):
 
     def _check_lengths(self, data: LabelledSequences) -> None:
         data.require_min_length(self.tokenizer_.k, "k")
+
+    @staticmethod
+    def _collate(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
+        return trim_padding(inputs, index)
 
     def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:
         try:
@@ -172,45 +145,14 @@ class KegruEstimator(Estimator):
                 seed=int(p["seed"]),
             )
         self.network_ = self._new_network(matrix)
-        config = self._train_config()
-        lengths = inputs["lengths"].numpy()
-        valid_inputs = valid_labels = valid_order = None
-        if valid is not None and len(valid):
-            valid_inputs = self._encode(valid.sequences)
-            valid_labels = torch.as_tensor(valid.labels, dtype=torch.float32)
-            valid_order = np.argsort(valid_inputs["lengths"].numpy(), kind="stable")
-        self.history_ = fit_module(
-            self.network_,
-            inputs,
-            torch.as_tensor(labels, dtype=torch.float32),
-            valid_inputs,
-            valid_labels,
-            config,
-            log_path=log_path,
-            collate=trim_padding,
-            batch_order=lambda rng: length_bucketed_batches(lengths, config.batch_size, rng),
-            valid_order=valid_order,
-        )
-        self.best_epoch_ = best_epoch(self.history_)
-        self.network_.cpu()
+        self._fit_network(inputs, labels, valid, log_path)
         return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
         if self.params["rc"] == "conjoined":
             return self._predict_conjoined(list(sequences))
-        return self._predict(list(sequences))
-
-    def _predict(self, sequences: list[str]) -> np.ndarray:
-        if not sequences:
-            return np.zeros(0)
-        inputs = self._encode(sequences)
-        device = resolve_device(self.params["device"])
-        self.network_.to(device)
-        order = np.argsort(inputs["lengths"].numpy(), kind="stable")
-        return predict_module(
-            self.network_, inputs, 1000, device, collate=trim_padding, order=order
-        )
+        return self._predict_network(list(sequences))
 
     def _predict_conjoined(self, sequences: list[str]) -> np.ndarray:
         # Score each strand pair once, in a fixed (lexicographically smaller strand first)
@@ -218,7 +160,7 @@ class KegruEstimator(Estimator):
         canonical = [min(s, reverse_complement(s)) for s in sequences]
         unique, inverse = np.unique(np.asarray(canonical, dtype=object), return_inverse=True)
         unique = unique.tolist()
-        both = self._predict(unique + [reverse_complement(s) for s in unique])
+        both = self._predict_network(unique + [reverse_complement(s) for s in unique])
         pair = (both[: len(unique)] + both[len(unique) :]) / 2
         return pair[inverse]
 
@@ -234,28 +176,21 @@ class KegruEstimator(Estimator):
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:
-        state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
-        save_file(state, str(directory / WEIGHTS_FILE))
-        (directory / VOCABULARY_FILE).write_text("\n".join(self.tokenizer_.vocabulary()) + "\n")
+        write_text(directory / VOCABULARY_FILE, "\n".join(self.tokenizer_.vocabulary()) + "\n")
         return {
             "k": self.tokenizer_.k,
             "stride": self.tokenizer_.stride,
             "canonical_kmers": self.tokenizer_.canonical,
             "vocab_size": self.tokenizer_.vocab_size,
-            "best_epoch": getattr(self, "best_epoch_", None),
-            "history": getattr(self, "history_", []),
             "word2vec_kmers": getattr(self, "n_word2vec_kmers_", 0),
+            **self._save_weights(directory),
         }
 
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
         vocabulary = (directory / VOCABULARY_FILE).read_text().split()
         if vocabulary != self.tokenizer_.vocabulary():
             raise InputError("vocabulary does not match k", directory / VOCABULARY_FILE)
-        self.network_ = self._new_network(None)
-        self.network_.load_state_dict(load_file(str(directory / WEIGHTS_FILE)))
-        self.network_.eval()
-        self.history_ = config.get("history", [])
-        self.best_epoch_ = config.get("best_epoch")
+        self._load_weights(directory, self._new_network(None), config)
         self.n_word2vec_kmers_ = config.get("word2vec_kmers", 0)
 
 

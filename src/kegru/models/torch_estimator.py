@@ -1,0 +1,143 @@
+"""What every PyTorch model family shares: training, prediction and weight files.
+
+A family subclasses :class:`TorchEstimator`, builds its network, and says how to encode
+sequences into a dict of tensors (``_encode``) and how to cut a batch out of them
+(``_collate``); training (:func:`kegru.training.fit_module`: mini-batches of similar lengths,
+early stopping, best validation epoch kept), prediction and safetensors persistence are here.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from kegru.atomic import write_atomic
+from kegru.errors import InputError
+from kegru.estimators import Estimator
+from kegru.sequences import LabelledSequences
+from kegru.training import (
+    TrainConfig,
+    best_epoch,
+    fit_module,
+    length_bucketed_batches,
+    predict_module,
+    resolve_device,
+)
+
+WEIGHTS_FILE = "weights.safetensors"
+
+#: Run settings every PyTorch family has (see :class:`kegru.training.TrainConfig`).
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "optimizer": "adam",
+    "learning_rate": None,
+    "epochs": 30,
+    "batch_size": 200,
+    "patience": 5,
+    "seed": 0,
+    "threads": 1,
+    "device": "cpu",
+    "verbose": False,
+}
+
+#: Sequences per forward pass when predicting.
+PREDICT_BATCH = 1000
+
+
+class TorchEstimator(Estimator):
+    """Base of the PyTorch families; the fitted network is ``network_``."""
+
+    network_: nn.Module
+
+    @abstractmethod
+    def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:
+        """Model inputs of ``sequences``: tensors with the batch first, incl. ``lengths``."""
+
+    @staticmethod
+    @abstractmethod
+    def _collate(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The batch ``index`` of ``inputs``, padding cut to its longest sequence."""
+
+    def _train_config(self) -> TrainConfig:
+        p = self.params
+        return TrainConfig(
+            epochs=int(p["epochs"]),
+            batch_size=int(p["batch_size"]),
+            optimizer=p["optimizer"],
+            learning_rate=p["learning_rate"],
+            patience=int(p["patience"]),
+            seed=int(p["seed"]),
+            threads=int(p["threads"]),
+            device=p["device"],
+            verbose=bool(p["verbose"]),
+        )
+
+    def _fit_network(
+        self,
+        inputs: dict[str, torch.Tensor],
+        labels: np.ndarray,
+        valid: LabelledSequences | None,
+        log_path: str | Path | None,
+    ) -> None:
+        """Train ``network_`` on encoded ``inputs`` (labels shape=(n,)); keep the best epoch."""
+        config = self._train_config()
+        lengths = inputs["lengths"].numpy()
+        valid_inputs = valid_labels = valid_order = None
+        if valid is not None and len(valid):
+            valid_inputs = self._encode(valid.sequences)
+            valid_labels = torch.as_tensor(valid.labels, dtype=torch.float32)
+            valid_order = np.argsort(valid_inputs["lengths"].numpy(), kind="stable")
+        self.history_ = fit_module(
+            self.network_,
+            inputs,
+            torch.as_tensor(labels, dtype=torch.float32),
+            valid_inputs,
+            valid_labels,
+            config,
+            log_path=log_path,
+            collate=self._collate,
+            batch_order=lambda rng: length_bucketed_batches(lengths, config.batch_size, rng),
+            valid_order=valid_order,
+        )
+        self.best_epoch_ = best_epoch(self.history_)
+        self.network_.cpu()
+
+    def _predict_network(self, sequences: list[str]) -> np.ndarray:
+        """P(bound) of each sequence from the network, shape=(n,)."""
+        if not sequences:
+            return np.zeros(0)
+        inputs = self._encode(sequences)
+        device = resolve_device(self.params["device"])
+        self.network_.to(device)
+        order = np.argsort(inputs["lengths"].numpy(), kind="stable")
+        return predict_module(
+            self.network_, inputs, PREDICT_BATCH, device, collate=self._collate, order=order
+        )
+
+    def _save_weights(self, directory: Path) -> dict[str, Any]:
+        """Write the network's weights; return the training record for ``config.json``."""
+        state = {k: v.detach().cpu().contiguous() for k, v in self.network_.state_dict().items()}
+        write_atomic(directory / WEIGHTS_FILE, lambda tmp: save_file(state, str(tmp)))
+        return {
+            "best_epoch": getattr(self, "best_epoch_", None),
+            "history": getattr(self, "history_", []),
+        }
+
+    def _load_weights(self, directory: Path, network: nn.Module, config: dict[str, Any]) -> None:
+        """Load the saved weights into ``network`` and make it ``network_``."""
+        path = directory / WEIGHTS_FILE
+        if not path.exists():
+            raise InputError(f"model weights missing ({WEIGHTS_FILE})", directory)
+        try:
+            network.load_state_dict(load_file(str(path)))
+        except (RuntimeError, OSError, SafetensorError) as error:
+            raise InputError(f"weights do not fit the saved parameters: {error}", path) from None
+        self.network_ = network.eval()
+        self.history_ = config.get("history", [])
+        self.best_epoch_ = config.get("best_epoch")
