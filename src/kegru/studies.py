@@ -1,0 +1,537 @@
+"""Studies: parameter settings crossed with data sets, run as resumable trials.
+
+Built-in studies follow the paper (Shen, Bao & Huang 2018):
+
+``grid``         GRU units {50, 80, 100} x optimizer {SGD, Adam, Adagrad, RMSprop} (Tables 2-3,
+                 Figure 1)
+``embedding``    no-init / init-no-train / init-train (Figure 3)
+``sensitivity``  k 4-6, stride 2-5, embedding size 50-200, one at a time around the
+                 defaults (Figure 4)
+``baselines``    KEGRU against CNN_ZH, DeepBind, gkm-SVM and the GC control (Figure 2)
+``paper``        all four; a trial shared by several parts runs once
+
+A user study is a TOML file whose ``[parameters]`` lists are crossed::
+
+    name = "units-by-dropout"
+    model = "kegru"            # or a list of families
+    seeds = [0]                # optional
+    [parameters]
+    units = [50, 100]
+    dropout = [0.2, 0.5]
+
+Trials run in local processes (spawned, one torch thread each) or on a Dask distributed
+cluster. ``DIR/results.csv`` (and ``results.parquet`` when pyarrow is installed) is
+rewritten atomically after every finished trial; ``DIR/study.json`` records the study.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kegru.atomic import write_atomic, write_json
+from kegru.datasets_config import DatasetSpec, read_datasets
+from kegru.errors import InputError
+from kegru.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir, trial_state
+
+STUDY_FILE = "study.json"
+RESULTS_CSV = "results.csv"
+RESULTS_PARQUET = "results.parquet"
+SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+
+GRID_UNITS = (50, 80, 100)
+GRID_OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop": "RMSprop"}
+EMBEDDINGS = ("no-init", "init-no-train", "init-train")
+SENSITIVITY = {"k": (4, 5, 6), "stride": (2, 3, 4, 5), "dim": (50, 100, 150, 200)}
+BASELINE_MODELS = ("kegru", "cnn_zh", "deepbind", "gkmsvm", "gc")
+MODEL_NAMES = {
+    "kegru": "KEGRU",
+    "cnn_zh": "CNN_ZH",
+    "deepbind": "DeepBind",
+    "gkmsvm": "gkm-SVM",
+    "gc": "GC control",
+}
+BUILTIN_PARTS = ("grid", "embedding", "sensitivity", "baselines")
+BUILTIN_STUDIES = (*BUILTIN_PARTS, "paper")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One parameter setting of a study part.
+
+    Attributes
+    ----------
+    part : str
+        ``grid``, ``embedding``, ``sensitivity``, ``baselines`` or a user study's name.
+    label : str
+        Row name in tables and figures (``Adam-80``, ``k=4``, ``DeepBind``).
+    model : str
+        Model family.
+    params : dict
+        Parameters that differ from the family's defaults.
+    factor, level
+        For sensitivity: the varied parameter and its value.
+    """
+
+    part: str
+    label: str
+    model: str
+    params: dict[str, Any] = field(default_factory=dict, hash=False)
+    factor: str | None = None
+    level: Any = None
+
+
+@dataclass
+class Study:
+    """A named list of settings, run on every data set with every seed."""
+
+    name: str
+    settings: list[Setting]
+    seeds: tuple[int, ...] = (0,)
+
+
+# --------------------------------------------------------------------------- definitions
+
+
+def grid_settings() -> list[Setting]:
+    """The paper's 12-setting grid (units x optimizer)."""
+    return [
+        Setting("grid", f"{OPTIMIZER_NAMES[o]}-{u}", "kegru", {"units": u, "optimizer": o})
+        for o in GRID_OPTIMIZERS
+        for u in GRID_UNITS
+    ]
+
+
+def embedding_settings() -> list[Setting]:
+    """The three embedding strategies of Figure 3."""
+    return [Setting("embedding", e, "kegru", {"embedding": e}) for e in EMBEDDINGS]
+
+
+def sensitivity_settings() -> list[Setting]:
+    """k, stride and embedding size varied one at a time around the defaults."""
+    return [
+        Setting("sensitivity", f"{name}={value}", "kegru", {name: value}, name, value)
+        for name, values in SENSITIVITY.items()
+        for value in values
+    ]
+
+
+def baseline_settings(models: tuple[str, ...] = BASELINE_MODELS) -> list[Setting]:
+    """Every model family with its defaults."""
+    return [Setting("baselines", MODEL_NAMES.get(m, m), m, {}) for m in models]
+
+
+def builtin_study(name: str) -> Study:
+    """Return a built-in study by name (see the module docstring)."""
+    parts: dict[str, Callable[[], list[Setting]]] = {
+        "grid": grid_settings,
+        "embedding": embedding_settings,
+        "sensitivity": sensitivity_settings,
+        "baselines": baseline_settings,
+    }
+    if name == "paper":
+        return Study("paper", [s for part in BUILTIN_PARTS for s in parts[part]()])
+    if name not in parts:
+        raise InputError(
+            f"unknown study {name!r}; choose one of {', '.join(BUILTIN_STUDIES)} "
+            "or give a study TOML file"
+        )
+    return Study(name, parts[name]())
+
+
+def read_user_study(path: str | Path) -> Study:
+    """Read a user study TOML (``name``, ``model``, optional ``seeds``, ``[parameters]``).
+
+    Raises
+    ------
+    InputError
+        For bad TOML, a missing ``name`` or ``model``, a parameter that is not a list.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("study file not found", path)
+    try:
+        document = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"not valid TOML: {error}", path) from None
+    unknown = sorted(set(document) - {"name", "model", "seeds", "parameters"})
+    if unknown:
+        raise InputError(
+            f"unknown key(s): {', '.join(unknown)}; known: name, model, seeds, parameters", path
+        )
+    name = document.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError("the study needs a 'name' string", path)
+    models = document.get("model")
+    models = [models] if isinstance(models, str) else models
+    if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+        raise InputError("'model' must be a family name or a list of them", path)
+    seeds = document.get("seeds", [0])
+    if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds) or not seeds:
+        raise InputError("'seeds' must be a list of integers", path)
+    grid = document.get("parameters", {})
+    if not isinstance(grid, dict):
+        raise InputError("[parameters] must be a table of lists", path)
+    for key, values in grid.items():
+        if not isinstance(values, list) or not values:
+            raise InputError(f"parameter {key!r} must be a non-empty list", path)
+    names = sorted(grid)
+    settings = []
+    for model in models:
+        for combination in itertools.product(*(grid[n] for n in names)):
+            params = dict(zip(names, combination, strict=True))
+            label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+            if len(models) > 1:
+                label = f"{MODEL_NAMES.get(model, model)} {label}"
+            settings.append(Setting(name.strip(), label, model, params))
+    return Study(name.strip(), settings, tuple(seeds))
+
+
+def load_study(study: str, models: tuple[str, ...] | None = None) -> Study:
+    """A built-in study by name, or a user study from a ``.toml`` path.
+
+    ``models`` restricts the ``baselines`` study to these families (``kegru compare``).
+    """
+    if study.endswith(".toml") or Path(study).is_file():
+        return read_user_study(study)
+    if study == "baselines" and models is not None:
+        return Study("baselines", baseline_settings(models))
+    return builtin_study(study)
+
+
+# --------------------------------------------------------------------------- trials
+
+
+def _family_defaults(model: str) -> dict[str, Any]:
+    from kegru.estimators import MODEL_FAMILIES, estimator_class
+
+    if model not in MODEL_FAMILIES:
+        raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODEL_FAMILIES)}")
+    try:
+        return estimator_class(model).defaults
+    except ModuleNotFoundError as error:
+        raise InputError(f"model family {model!r} is not available: {error}") from None
+
+
+def canonical_params(model: str, params: dict[str, Any], epochs: int | None) -> dict[str, Any]:
+    """Only the parameters that differ from the family's defaults, checked.
+
+    Two settings that train the same model (``Adam-80`` in the grid and ``init-train`` in
+    the embedding study) thereby become the same trial.
+    """
+    from kegru.estimators import make_estimator
+
+    defaults = _family_defaults(model)
+    given = dict(params)
+    if epochs is not None and "epochs" in defaults:
+        given["epochs"] = epochs
+    make_estimator(model, **given)  # rejects unknown names and bad values now, not mid-study
+    return {k: v for k, v in sorted(given.items()) if defaults.get(k, object()) != v}
+
+
+def study_trials(
+    study: Study, datasets: list[DatasetSpec], epochs: int | None = None
+) -> tuple[list[Trial], dict[str, list[tuple[str, str]]]]:
+    """Cross the study's settings with the data sets and seeds.
+
+    Returns
+    -------
+    trials : list of Trial
+        Unique by trial id, in study order.
+    membership : dict
+        trial id -> list of (part, label) settings it stands for.
+    """
+    trials: dict[str, Trial] = {}
+    membership: dict[str, list[tuple[str, str]]] = {}
+    canonical = {id(s): canonical_params(s.model, s.params, epochs) for s in study.settings}
+    for setting in study.settings:
+        for dataset in datasets:
+            for seed in study.seeds:
+                trial = Trial(dataset, setting.model, canonical[id(setting)], seed)
+                trials.setdefault(trial.trial_id, trial)
+                membership.setdefault(trial.trial_id, []).append((setting.part, setting.label))
+    return list(trials.values()), membership
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _run_in_process(trials: list[Trial], study_dir: Path) -> Iterator[dict[str, Any]]:
+    for trial in trials:
+        yield run_trial(trial, study_dir)
+
+
+def _failed_row(trial: Trial, study_dir: Path, error: BaseException) -> dict[str, Any]:
+    """Record a trial whose worker died (the trial itself could not write its error)."""
+    directory = trial_dir(study_dir, trial)
+    write_json(
+        directory / ERROR_FILE,
+        {"trial_id": trial.trial_id, "status": "failed", "error": f"worker died: {error!r}"},
+    )
+    return result_row(trial, directory)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Pool-worker initializer: exit when the study process is gone (killed).
+
+    Orphaned workers would otherwise keep taking trials from a queue nobody reads; an
+    unfinished trial simply reruns when the study restarts.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def _run_local_pool(trials: list[Trial], study_dir: Path, n_jobs: int) -> Iterator[dict[str, Any]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: forked workers would inherit torch's thread pool and deadlock.
+    pool = ProcessPoolExecutor(
+        max_workers=n_jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_exit_with_parent,
+        initargs=(os.getpid(),),
+    )
+    futures = {pool.submit(run_trial, t, study_dir): t for t in trials}
+    try:
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as error:
+                yield _failed_row(futures[future], study_dir, error)
+    finally:
+        # On an interrupt, do not wait for queued trials; a restart picks them up.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def dask_client(address: str):
+    """Connect to a running Dask scheduler; a clear error without the ``dask`` extra."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError(
+            "running on a Dask cluster needs the optional extra: pip install 'kegru[dask]'"
+        ) from None
+    try:
+        return Client(address, timeout="30s")
+    except OSError as error:
+        raise InputError(f"cannot reach the Dask scheduler at {address}: {error}") from None
+
+
+def _run_dask(trials: list[Trial], study_dir: Path, address: str) -> Iterator[dict[str, Any]]:
+    from distributed import as_completed
+
+    with dask_client(address) as client:
+        futures = {
+            client.submit(run_trial, t, study_dir, pure=False, key=f"kegru-trial-{t.trial_id}"): t
+            for t in trials
+        }
+        try:
+            for future in as_completed(futures):
+                try:
+                    yield future.result()
+                except Exception as error:
+                    yield _failed_row(futures[future], study_dir, error)
+        finally:
+            client.cancel(list(futures))
+
+
+def _dask_slots(address: str) -> int:
+    with dask_client(address) as client:
+        return max(1, sum(client.nthreads().values()))
+
+
+def write_results(rows: list[dict[str, Any]], study_dir: Path) -> pd.DataFrame:
+    """Write ``results.csv`` (and ``results.parquet`` with pyarrow) atomically."""
+    frame = results_frame(rows)
+    write_atomic(study_dir / RESULTS_CSV, lambda tmp: frame.to_csv(tmp, index=False))
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return frame
+    write_atomic(
+        study_dir / RESULTS_PARQUET,
+        lambda tmp: frame.astype({c: str for c in _mixed_columns(frame)}).to_parquet(
+            tmp, index=False
+        ),
+    )
+    return frame
+
+
+def _mixed_columns(frame: pd.DataFrame) -> list[str]:
+    """Object columns holding more than one Python type (Parquet needs one)."""
+    mixed = []
+    for column in frame.columns:
+        if frame[column].dtype == object:
+            kinds = {type(v) for v in frame[column].dropna()}
+            if len(kinds) > 1:
+                mixed.append(column)
+    return mixed
+
+
+RESULT_COLUMNS = ("trial_id", "dataset", "group", "model", "parts", "seed", "max_train")
+METRIC_COLUMNS = ("auc", "aps", "seconds", "train_seconds", "negatives", "status", "error")
+
+
+def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows in a fixed column order: ids, ``param.*`` (sorted), metrics, status."""
+    frame = pd.DataFrame(rows)
+    params = sorted(c for c in frame.columns if c.startswith("param."))
+    columns = [c for c in (*RESULT_COLUMNS, *params, *METRIC_COLUMNS) if c in frame.columns]
+    return frame[columns]
+
+
+def _study_record(
+    study: Study,
+    datasets: list[DatasetSpec],
+    trials: list[Trial],
+    membership: dict[str, list[tuple[str, str]]],
+    epochs: int | None,
+) -> dict[str, Any]:
+    """What ``study.json`` holds: the definition, with file names but no machine paths."""
+    return {
+        "study": study.name,
+        "seeds": list(study.seeds),
+        "epochs": epochs,
+        "settings": [asdict(s) for s in study.settings],
+        "datasets": [
+            {
+                "name": d.name,
+                "group": d.group,
+                "train": d.train.name,
+                "test": None if d.test is None else d.test.name,
+                "negatives": d.negatives,
+                "max_train": d.max_train,
+            }
+            for d in datasets
+        ],
+        "trials": {t.trial_id: [list(m) for m in membership[t.trial_id]] for t in trials},
+    }
+
+
+def run_study(
+    study: str | Study,
+    datasets: str | Path | list[DatasetSpec],
+    out_dir: str | Path,
+    *,
+    epochs: int | None = None,
+    n_jobs: int | None = None,
+    scheduler: str | None = None,
+    retry_failed: bool = False,
+    progress: bool = True,
+    report: bool = True,
+) -> pd.DataFrame:
+    """Run every unfinished trial of a study and write its results (and report).
+
+    Parameters
+    ----------
+    study : str or Study
+        Built-in name (``grid``, ``embedding``, ``sensitivity``, ``baselines``, ``paper``),
+        a user study TOML path, or a :class:`Study`.
+    datasets : str, Path or list of DatasetSpec
+        A ``DATASETS.toml`` file or already-read data sets.
+    out_dir : str or Path
+        The study directory (created; reused on restart).
+    epochs : int, optional
+        Maximum epochs of the neural families (default: theirs).
+    n_jobs : int, optional
+        Local worker processes (default: the core count); 1 runs trials in this process.
+    scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``); default: the
+        ``DASK_SCHEDULER_ADDRESS`` variable; none runs locally. Trial directories must be
+        on a file system the workers share.
+    retry_failed : bool
+        Run failed trials again (otherwise they keep their recorded error).
+    progress : bool
+        Show a progress bar (done / running / failed, ETA).
+    report : bool
+        Build ``report.html`` at the end.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial (the contents of ``results.csv``).
+    """
+    from tqdm.auto import tqdm
+
+    if isinstance(study, str):
+        study = load_study(study)
+    specs = read_datasets(datasets) if isinstance(datasets, str | Path) else datasets
+    if n_jobs is not None and n_jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {n_jobs}")
+    scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    out_dir = Path(out_dir).resolve()
+    trials, membership = study_trials(study, specs, epochs)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / STUDY_FILE, _study_record(study, specs, trials, membership, epochs))
+
+    def row_of(result: dict[str, Any]) -> dict[str, Any]:
+        return {**result, "parts": ";".join(sorted({p for p, _ in membership[result["trial_id"]]}))}
+
+    rows = {t.trial_id: row_of(result_row(t, trial_dir(out_dir, t))) for t in trials}
+    todo = [
+        t
+        for t in trials
+        if rows[t.trial_id]["status"] == "pending"
+        or (retry_failed and rows[t.trial_id]["status"] == "failed")
+    ]
+    write_results(list(rows.values()), out_dir)
+    if scheduler:
+        slots, results = _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler)
+    else:
+        slots = n_jobs or os.cpu_count() or 1
+        results = (
+            _run_in_process(todo, out_dir)
+            if slots == 1
+            else _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))))
+        )
+    todo_ids = {t.trial_id for t in todo}
+    failed = sum(r["status"] == "failed" and tid not in todo_ids for tid, r in rows.items())
+    done = len(trials) - len(todo) - failed
+    bar = tqdm(
+        total=len(trials),
+        initial=len(trials) - len(todo),
+        disable=not progress,
+        unit="trial",
+        desc=f"study {study.name}",
+    )
+    remaining = len(todo)
+    bar.set_postfix(done=done, running=min(slots, remaining), failed=failed)
+    for result in results:
+        rows[result["trial_id"]] = row_of(result)
+        write_results(list(rows.values()), out_dir)
+        remaining -= 1
+        done += result["status"] == "done"
+        failed += result["status"] == "failed"
+        bar.update(1)
+        bar.set_postfix(done=done, running=min(slots, remaining), failed=failed)
+    bar.close()
+    frame = results_frame(list(rows.values()))
+    if report:
+        from kegru.report import build_report
+
+        build_report(out_dir)
+    return frame
+
+
+def trial_states(out_dir: str | Path) -> dict[str, str]:
+    """trial id -> ``done`` / ``failed`` / ``pending`` for a study directory."""
+    out_dir = Path(out_dir)
+    record = json.loads((out_dir / STUDY_FILE).read_text())
+    return {tid: trial_state(out_dir / "trials" / tid) for tid in record["trials"]}

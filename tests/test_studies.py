@@ -1,0 +1,328 @@
+"""Studies end to end on small subsets of real data: resume, failures, Dask, report."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kegru.cli import main
+from kegru.compare import compare_models
+from kegru.datasets_config import read_datasets
+from kegru.errors import InputError
+from kegru.report import paired_wilcoxon, summary_table
+from kegru.studies import builtin_study, read_user_study, run_study, study_trials
+from kegru.trials import Trial, trial_dir
+
+REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
+#: A 2-setting user study: tiny networks so each trial takes about a second.
+USER_STUDY = """
+name = "tiny"
+model = "kegru"
+[parameters]
+units = [8, 12]
+dim = [16]
+"""
+
+
+def _sample_lines(lines: list[str], n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [lines[i] for i in sorted(rng.choice(len(lines), size=n, replace=False))]
+
+
+@pytest.fixture(scope="module")
+def data_dir(shared_data: Path, tmp_path_factory) -> Path:
+    """Two small real data sets: REST (DeepBind, positives-only train) and gue_tf4 (CSV)."""
+    out = tmp_path_factory.mktemp("data")
+    with gzip.open(shared_data / f"{REST}_AC.seq.gz", "rt") as handle:
+        header, *rows = handle.read().splitlines()
+    (out / "rest_train.tsv").write_text("\n".join([header, *_sample_lines(rows, 150, 0)]) + "\n")
+    with gzip.open(shared_data / f"{REST}_B.seq.gz", "rt") as handle:
+        header, *rows = handle.read().splitlines()
+    (out / "rest_test.tsv").write_text("\n".join([header, *_sample_lines(rows, 80, 1)]) + "\n")
+    header, *rows = (shared_data / "gue_tf4" / "train.csv").read_text().splitlines()
+    (out / "gue_train.csv").write_text("\n".join([header, *_sample_lines(rows, 250, 2)]) + "\n")
+    (out / "datasets.toml").write_text(
+        '[[dataset]]\nname = "REST"\ntrain = "rest_train.tsv"\ntest = "rest_test.tsv"\n'
+        'group = "GM12878"\nnegatives = "dinucleotide shuffles"\n\n'
+        '[[dataset]]\nname = "GUE"\ntrain = "gue_train.csv"\ngroup = "unknown"\n'
+    )
+    (out / "study.toml").write_text(USER_STUDY)
+    return out
+
+
+def _metrics_mtimes(study_dir: Path) -> dict[str, int]:
+    return {p.parent.name: p.stat().st_mtime_ns for p in study_dir.glob("trials/*/metrics.json")}
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_datasets_resolve_relative_paths(data_dir):
+    specs = read_datasets(data_dir / "datasets.toml")
+    assert [s.name for s in specs] == ["REST", "GUE"]
+    assert specs[0].train == (data_dir / "rest_train.tsv").resolve()
+    assert specs[0].group == "GM12878" and specs[1].test is None
+
+
+@pytest.mark.parametrize(
+    "table, message",
+    [
+        (
+            'name = "a"\ntrain = "gue_train.csv"\ncolour = 1',
+            "unknown key(s) in [[dataset]]: colour",
+        ),
+        ('name = "a"\ntrain = "missing.csv"', "data file not found: missing.csv"),
+        ('name = "a"\ntrain = "gue_train.csv"\nmax_train = 0', "max_train must be"),
+        ('train = "gue_train.csv"', "needs a 'name' string"),
+    ],
+)
+def test_bad_dataset_table_names_file_and_line(data_dir, table, message):
+    path = data_dir / "bad.toml"
+    path.write_text(
+        f'# comment\n[[dataset]]\nname = "ok"\ntrain = "gue_train.csv"\n\n[[dataset]]\n{table}\n'
+    )
+    with pytest.raises(InputError, match=re.escape(message)) as err:
+        read_datasets(path)
+    assert err.value.path == str(path) and err.value.line == 6
+
+
+def test_trial_id_is_stable_and_shared_trials_run_once(data_dir):
+    spec = read_datasets(data_dir / "datasets.toml")[0]
+    same = Trial(spec, "kegru", {"units": 50}, 0).trial_id
+    assert same == Trial(spec, "kegru", {"units": 50}, 0).trial_id
+    assert (
+        len(
+            {
+                same,
+                Trial(spec, "kegru", {"units": 100}, 0).trial_id,
+                Trial(spec, "kegru", {"units": 50}, 1).trial_id,
+            }
+        )
+        == 3
+    )
+    # paper = 12 grid + 2 more embeddings + 8 more sensitivity levels + 4 more families:
+    # the default KEGRU (Adam-80, init-train, k=5, stride=2, dim=100) is one trial.
+    trials, membership = study_trials(builtin_study("paper"), [spec])
+    assert len(trials) == 12 + 2 + 8 + 4
+    shared = [parts for parts in membership.values() if len(parts) > 1]
+    assert len(shared) == 1 and len(shared[0]) == 1 + 1 + 3 + 1
+
+
+def test_user_study_crosses_parameters(data_dir):
+    study = read_user_study(data_dir / "study.toml")
+    assert [s.params for s in study.settings] == [{"dim": 16, "units": 8}, {"dim": 16, "units": 12}]
+
+
+def test_unknown_study_and_bad_parameter_are_input_errors(data_dir, capsys):
+    code = main(
+        [
+            "study",
+            "nosuch",
+            "--datasets",
+            str(data_dir / "datasets.toml"),
+            "--out",
+            str(data_dir / "never"),
+        ]
+    )
+    assert code == 2 and "unknown study 'nosuch'" in capsys.readouterr().err
+    bad = data_dir / "bad_study.toml"
+    bad.write_text('name = "b"\nmodel = "kegru"\n[parameters]\nwidth = [1]\n')
+    with pytest.raises(InputError, match="unknown parameter"):
+        run_study(str(bad), data_dir / "datasets.toml", data_dir / "never", report=False)
+
+
+# --------------------------------------------------------------------------- running
+
+
+def test_study_resumes_only_unfinished_trials_and_reports(data_dir, tmp_path):
+    out = tmp_path / "study"
+    args = [
+        "study",
+        str(data_dir / "study.toml"),
+        "--datasets",
+        str(data_dir / "datasets.toml"),
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--jobs",
+        "1",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    results = pd.read_csv(out / "results.csv")
+    assert len(results) == 4 and (results["status"] == "done").all()
+    assert set(results["param.units"]) == {8, 12} and (results["param.epochs"] == 2).all()
+    assert results["auc"].between(0, 1).all()
+    assert (out / "results.parquet").exists()
+    before = _metrics_mtimes(out)
+    rerun = results["trial_id"].iloc[1]
+    (out / "trials" / rerun / "metrics.json").unlink()
+    time.sleep(0.01)
+    assert main(args) == 0
+    after = _metrics_mtimes(out)
+    assert set(after) == set(before)
+    changed = {tid for tid in after if after[tid] != before[tid]}
+    assert changed == {rerun}
+    report = (out / "report.html").read_text()
+    assert "Table 2: mean APS" in report and "Table 3: mean AUC" in report
+    assert report.count("data:image/png;base64,") == 1  # Figure 1 only: no other part ran
+    assert (out / "figures" / "figure1.svg").exists()
+    table = pd.read_csv(out / "table3_auc.csv", header=[0, 1], index_col=0)
+    done = pd.read_csv(out / "results.csv")
+    expected = done[(done.group == "GM12878") & (done["param.units"] == 8)]["auc"].mean()
+    assert table.loc["dim=16, units=8", ("GM12878", "mean")] == pytest.approx(expected)
+
+
+def test_failed_trial_is_recorded_and_retried(data_dir, tmp_path):
+    broken = tmp_path / "broken.csv"
+    lines = (data_dir / "gue_train.csv").read_text().splitlines()
+    lines[5] = "ACGTXXACGT,1"
+    broken.write_text("\n".join(lines) + "\n")
+    datasets = tmp_path / "datasets.toml"
+    datasets.write_text(
+        (data_dir / "datasets.toml")
+        .read_text()
+        .replace('"rest_', f'"{data_dir}/rest_')
+        .replace('"gue_', f'"{data_dir}/gue_')
+        + f'\n[[dataset]]\nname = "BROKEN"\ntrain = "{broken.name}"\n'
+    )
+    out = tmp_path / "study"
+    study = read_user_study(data_dir / "study.toml")
+    study.settings = study.settings[:1]
+    results = run_study(study, datasets, out, epochs=1, n_jobs=2, progress=False)
+    status = dict(zip(results["dataset"], results["status"], strict=True))
+    assert status == {"REST": "done", "GUE": "done", "BROKEN": "failed"}
+    error = json.loads(next(out.glob("trials/*/error.json")).read_text())
+    assert error["status"] == "failed" and "broken.csv:6:" in error["error"]
+    assert "Traceback" in error["traceback"]
+    assert "<details>" in (out / "report.html").read_text()
+    broken.write_text("\n".join((data_dir / "gue_train.csv").read_text().splitlines()) + "\n")
+    kept = run_study(study, datasets, out, epochs=1, n_jobs=1, progress=False, report=False)
+    assert (kept.set_index("dataset")["status"]["BROKEN"]) == "failed"  # not retried
+    retried = run_study(
+        study, datasets, out, epochs=1, n_jobs=1, progress=False, retry_failed=True, report=False
+    )
+    assert (retried["status"] == "done").all()
+    assert not list(out.glob("trials/*/error.json"))
+
+
+def test_study_through_a_real_dask_cluster(data_dir, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    out = tmp_path / "dask"
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        results = run_study(
+            str(data_dir / "study.toml"),
+            data_dir / "datasets.toml",
+            out,
+            epochs=1,
+            scheduler=cluster.scheduler_address,
+            progress=False,
+            report=False,
+        )
+        assert (results["status"] == "done").all() and len(results) == 4
+        # Resuming through the cluster reruns nothing.
+        before = _metrics_mtimes(out)
+        run_study(
+            str(data_dir / "study.toml"),
+            data_dir / "datasets.toml",
+            out,
+            epochs=1,
+            scheduler=cluster.scheduler_address,
+            progress=False,
+            report=False,
+        )
+        assert _metrics_mtimes(out) == before
+    local = run_study(
+        str(data_dir / "study.toml"),
+        data_dir / "datasets.toml",
+        tmp_path / "local",
+        epochs=1,
+        n_jobs=1,
+        progress=False,
+        report=False,
+    )
+    # Same trials, same seeds: the cluster computes exactly what one process does.
+    assert list(local["trial_id"]) == list(results["trial_id"])
+    np.testing.assert_allclose(local["auc"], results["auc"])
+
+
+def test_compare_writes_table_and_figure2(data_dir, tmp_path):
+    out = tmp_path / "compare"
+    table = compare_models(
+        data_dir / "datasets.toml", ("kegru", "gc"), out, epochs=1, n_jobs=1, progress=False
+    )
+    assert list(table.columns) == ["dataset", "model", "auc", "aps", "train_seconds", "negatives"]
+    assert len(table) == 4
+    assert (out / "comparison.csv").exists() and (out / "figure2.png").exists()
+    assert "Figure 2" in (out / "report.html").read_text()
+    assert main(["report", str(out)]) == 0
+
+
+# --------------------------------------------------------------------------- report maths
+
+
+def test_summary_table_means_medians_counts():
+    long = pd.DataFrame(
+        {
+            "part": ["grid"] * 5,
+            "label": ["A", "A", "A", "B", "B"],
+            "order": [0, 0, 0, 1, 1],
+            "group": ["x", "x", "y", "x", "y"],
+            "auc": [0.6, 0.8, 0.9, 0.7, 0.5],
+        }
+    )
+    table = summary_table(long, ["grid"], "auc")
+    assert list(table.index) == ["A", "B"]
+    assert table.loc["A", ("x", "mean")] == pytest.approx(0.7)
+    assert table.loc["A", ("x", "median")] == pytest.approx(0.7)
+    assert table.loc["A", ("x", "n")] == 2 and table.loc["B", ("y", "n")] == 1
+
+
+def test_paired_wilcoxon_undefined_cases():
+    assert paired_wilcoxon([0.9], [0.8]) is None
+    assert paired_wilcoxon([0.9, 0.8], [0.9, 0.8]) is None
+    # All 6 pairs favour the reference: the exact two-sided p is 2 / 2**6.
+    assert paired_wilcoxon(np.arange(6) + 1.0, np.zeros(6)) == pytest.approx(2 / 64)
+
+
+def test_report_of_missing_directory_is_input_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a study directory" in capsys.readouterr().err
+
+
+def test_trial_dir_layout(data_dir, tmp_path):
+    spec = read_datasets(data_dir / "datasets.toml")[1]
+    trial = Trial(spec, "gc", {}, 0)
+    assert trial_dir(tmp_path, trial) == tmp_path / "trials" / trial.trial_id
+
+
+def test_max_train_caps_only_the_training_records(data_dir, tmp_path, shared_data):
+    from dataclasses import replace
+
+    from kegru.sequences import read_labelled
+    from kegru.trials import subsample_training_data
+
+    spec = replace(read_datasets(data_dir / "datasets.toml")[1], max_train=100)
+    subset = read_labelled(subsample_training_data(spec, seed=3, directory=tmp_path / "a"))
+    full = read_labelled(spec.train)
+    assert len(subset) == 100
+    assert abs(subset.labels.mean() - full.labels.mean()) < 0.02  # stratified
+    assert set(subset.sequences) <= set(full.sequences)
+    # A split directory keeps its dev and test splits whole.
+    split_spec = replace(spec, train=shared_data / "gue_tf4")
+    written = subsample_training_data(split_spec, seed=3, directory=tmp_path / "b")
+    parts = read_labelled(written)
+    original = read_labelled(shared_data / "gue_tf4")
+    for split in ("valid", "test"):
+        assert (parts.split == split).sum() == (original.split == split).sum()
+    assert (parts.split == "train").sum() == 100
