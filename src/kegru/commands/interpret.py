@@ -1,0 +1,55 @@
+"""``kegru interpret``: which bases drive the predictions, and which known motif they form."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "interpret",
+        help="saturation mutagenesis, logos, motifs matched against JASPAR",
+        description=__doc__,
+    )
+    parser.add_argument("model_dir", help="model directory from kegru train")
+    parser.add_argument("fasta", help="FASTA file of sequences to interpret (gzip ok)")
+    parser.add_argument("--out", required=True, help="output directory")
+    parser.add_argument(
+        "--top", type=int, default=10, help="draw logos of the N top-scoring sequences (10)"
+    )
+    parser.add_argument(
+        "--max-sequences",
+        type=int,
+        default=2000,
+        help="interpret at most this many sequences, the first in the file (2000; 0 = all)",
+    )
+    parser.add_argument(
+        "--no-motifs", action="store_true", help="skip motif discovery and JASPAR matching"
+    )
+    parser.add_argument(
+        "--jaspar-taxa",
+        default="vertebrates,fungi",
+        help="JASPAR CORE groups to match, comma-separated (vertebrates,fungi)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kegru.interpret import interpret_file
+
+    summary = interpret_file(
+        args.model_dir,
+        args.fasta,
+        args.out,
+        top=args.top,
+        max_sequences=args.max_sequences or None,
+        motifs=not args.no_motifs,
+        jaspar_taxa=tuple(t.strip() for t in args.jaspar_taxa.split(",") if t.strip()),
+    )
+    print(f"interpreted {summary['n_sequences']} sequences; results in {args.out}")
+    for motif in summary.get("motifs", []):
+        print(
+            f"{motif['motif']}\t{motif['consensus']}\t{motif['n_seqlets']} seqlets\t"
+            f"best JASPAR match: {motif['best_match']}"
+        )
+    return 0

@@ -1,0 +1,315 @@
+"""Slide a model along long sequences (chromosomes, promoters): where are the sites?
+
+The FASTA is read line by line and windows are cut from a rolling buffer, scored in
+batches and written out as they come, so memory depends on ``batch_size * window``, never
+on how long a chromosome is. Gzip input works (no index needed).
+
+Outputs:
+
+bedGraph
+    One line per window: ``chrom  start  end  score``. Windows overlap when
+    ``step < window``; so that the bedGraph intervals do not, each window's score is
+    written on the ``step``-wide interval around the window's centre.
+sites BED
+    Windows scoring at least ``threshold``, overlapping or touching ones merged:
+    ``chrom  start  end  name  score  strand`` with BED score ``round(1000 * max P)`` and
+    the maximum P(bound) in the name (``site<N>|<max P>``).
+
+A final window is aligned to each record's end, so the last bases are scanned too.
+Records shorter than ``window`` are scored as one window. Windows with more than
+``max_n_fraction`` N bases (assembly gaps) are skipped and counted.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from kegru.atomic import write_atomic
+from kegru.errors import InputError
+from kegru.estimators import Estimator, load_model
+from kegru.sequences import clean_sequence, open_text
+
+
+@dataclass
+class WindowBatch:
+    """Windows cut from one record: ``chrom``, ``starts`` (n,), ``ends`` (n,), ``sequences``."""
+
+    chrom: str
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+    sequences: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def _window_starts(length_so_far: int, next_start: int, window: int, step: int) -> range:
+    """Starts of the full windows available in the first ``length_so_far`` bases."""
+    last = length_so_far - window
+    return range(next_start, last + 1, step) if last >= next_start else range(0)
+
+
+def iter_windows(
+    path: str | Path, window: int, step: int, batch_size: int = 2048
+) -> Iterator[WindowBatch]:
+    """Cut every record of a FASTA file into windows, streaming.
+
+    Parameters
+    ----------
+    path : str or Path
+        FASTA, plain or gzip.
+    window, step : int
+        Window width and step in bp.
+    batch_size : int
+        Windows per yielded batch (a batch never spans two records).
+
+    Yields
+    ------
+    WindowBatch
+        Windows in record and position order, 0-based half-open coordinates.
+
+    Raises
+    ------
+    InputError
+        Text before the first header, a bad letter (naming the line), an empty record.
+    """
+    if window < 1 or step < 1:
+        raise InputError(f"window and step must be positive (got {window}, {step})")
+    with open_text(path) as handle:
+        chrom: str | None = None
+        header_line = 0
+        buffer, buffer_start, length, next_start = "", 0, 0, 0
+        batch = WindowBatch(chrom="")
+
+        def flush_full() -> Iterator[WindowBatch]:
+            nonlocal buffer, buffer_start, next_start, batch
+            for start in _window_starts(length, next_start, window, step):
+                offset = start - buffer_start
+                batch.starts.append(start)
+                batch.ends.append(start + window)
+                batch.sequences.append(buffer[offset : offset + window])
+                next_start = start + step
+                if len(batch) >= batch_size:
+                    yield batch
+                    batch = WindowBatch(chrom=chrom or "")
+            # Keep what later windows still need, and the last full window for the
+            # window aligned to the record's end.
+            drop = min(next_start, length - window) - buffer_start
+            if drop > 0:
+                buffer, buffer_start = buffer[drop:], buffer_start + drop
+
+        def finish_record() -> Iterator[WindowBatch]:
+            nonlocal batch
+            if chrom is None:
+                return
+            if length == 0:
+                raise InputError("empty sequence", path, header_line)
+            yield from flush_full()
+            if length < window:
+                batch.starts.append(0)
+                batch.ends.append(length)
+                batch.sequences.append(buffer)
+            elif next_start - step + window < length:
+                # The steps did not land on the end: one more window, flush with the end.
+                start = length - window
+                batch.starts.append(start)
+                batch.ends.append(length)
+                batch.sequences.append(buffer[start - buffer_start :])
+            if len(batch):
+                yield batch
+            batch = WindowBatch(chrom="")
+
+        for number, line in enumerate(handle, start=1):
+            line = line.rstrip("\r\n")
+            if line.startswith(">"):
+                yield from finish_record()
+                chrom = line[1:].split()[0] if line[1:].split() else f"seq_line{number}"
+                header_line = number
+                buffer, buffer_start, length, next_start = "", 0, 0, 0
+                batch = WindowBatch(chrom=chrom)
+                continue
+            if not line.strip() or line.startswith(";"):
+                continue
+            if chrom is None:
+                raise InputError("sequence line before any '>' header: not FASTA", path, number)
+            bases = clean_sequence(line, path, number)
+            buffer += bases
+            length += len(bases)
+            if length - buffer_start >= window + step * batch_size // 4:
+                yield from flush_full()
+        if chrom is None:
+            raise InputError("empty file: no FASTA records", path)
+        yield from finish_record()
+
+
+def _n_fraction(sequences: list[str]) -> np.ndarray:
+    return np.array([s.count("N") / len(s) for s in sequences])
+
+
+class _SiteMerger:
+    """Merges windows above the threshold into sites and writes them as BED lines."""
+
+    def __init__(self, handle: IO[str]):
+        self.handle = handle
+        self.current: list[Any] | None = None  # [chrom, start, end, max score]
+        self.count = 0
+
+    def add(self, chrom: str, start: int, end: int, score: float) -> None:
+        site = self.current
+        if site is not None and site[0] == chrom and start <= site[2]:
+            site[2] = max(site[2], end)
+            site[3] = max(site[3], score)
+            return
+        self.close()
+        self.current = [chrom, start, end, score]
+
+    def close(self) -> None:
+        if self.current is None:
+            return
+        chrom, start, end, score = self.current
+        self.count += 1
+        self.handle.write(
+            f"{chrom}\t{start}\t{end}\tsite{self.count}|{score:.4f}\t{round(1000 * score)}\t.\n"
+        )
+        self.current = None
+
+
+def scan_windows(
+    estimator: Estimator,
+    fasta: str | Path,
+    bedgraph_path: str | Path,
+    sites_path: str | Path,
+    *,
+    window: int = 101,
+    step: int = 20,
+    threshold: float = 0.5,
+    batch_size: int = 2048,
+    max_n_fraction: float = 0.1,
+) -> dict[str, Any]:
+    """Score every window of every record; write the bedGraph and the merged sites BED.
+
+    Parameters
+    ----------
+    estimator : Estimator
+        Any trained model.
+    fasta : str or Path
+        Long sequences (FASTA, gzip ok).
+    bedgraph_path, sites_path : str or Path
+        Outputs (written atomically: they appear complete or not at all).
+    window, step : int
+        Window width and step (bp).
+    threshold : float
+        Windows with P(bound) >= threshold become sites.
+    batch_size : int
+        Windows per ``predict_proba`` call.
+    max_n_fraction : float
+        Windows with a larger share of N are skipped.
+
+    Returns
+    -------
+    dict
+        ``records``, ``bases``, ``windows``, ``skipped_windows``, ``sites``,
+        ``seconds``, ``bp_per_second``.
+    """
+    minimum = int(estimator.params.get("k", 1))
+    summary = {"records": 0, "bases": 0, "windows": 0, "skipped_windows": 0, "sites": 0}
+    started = time.perf_counter()
+
+    def write_both(bedgraph_tmp: Path) -> None:
+        def write_sites(sites_tmp: Path) -> None:
+            with open(bedgraph_tmp, "w") as bedgraph, open(sites_tmp, "w") as sites:
+                merger = _SiteMerger(sites)
+                last_chrom = None
+                for batch in iter_windows(fasta, window, step, batch_size):
+                    if batch.chrom != last_chrom:
+                        summary["records"] += 1
+                        last_chrom = batch.chrom
+                    _score_batch(batch, bedgraph, merger)
+                merger.close()
+                summary["sites"] = merger.count
+
+        write_atomic(sites_path, write_sites)
+
+    record_ends: dict[str, int] = {}
+    covered: dict[str, int] = {}
+
+    def _score_batch(batch: WindowBatch, bedgraph: IO[str], merger: _SiteMerger) -> None:
+        record_ends[batch.chrom] = max(record_ends.get(batch.chrom, 0), batch.ends[-1])
+        keep = _n_fraction(batch.sequences) <= max_n_fraction
+        lengths_ok = np.array([len(s) >= minimum for s in batch.sequences])
+        keep &= lengths_ok
+        summary["skipped_windows"] += int((~keep).sum())
+        index = np.flatnonzero(keep)
+        if len(index) == 0:
+            return
+        scores = estimator.predict_proba([batch.sequences[i] for i in index])
+        summary["windows"] += len(index)
+        half = step // 2
+        for i, score in zip(index, scores, strict=True):
+            start, end = batch.starts[i], batch.ends[i]
+            centre = (start + end) // 2
+            # The end-aligned last window may sit closer than one step to the previous
+            # one: start its interval where the previous interval ended.
+            low = max(start, centre - half, covered.get(batch.chrom, 0))
+            high = min(end, max(low, centre - half) + step)
+            if high > low:
+                bedgraph.write(f"{batch.chrom}\t{low}\t{high}\t{score:.5f}\n")
+                covered[batch.chrom] = high
+            if score >= threshold:
+                merger.add(batch.chrom, start, end, float(score))
+
+    write_atomic(bedgraph_path, write_both)
+    seconds = time.perf_counter() - started
+    summary["bases"] = int(sum(record_ends.values()))
+    summary["seconds"] = round(seconds, 3)
+    summary["bp_per_second"] = round(summary["bases"] / seconds, 1) if seconds > 0 else None
+    return summary
+
+
+def sites_path_for(bedgraph_path: str | Path) -> Path:
+    """Where the sites BED goes by default: ``X.bedGraph`` -> ``X.sites.bed``."""
+    path = Path(bedgraph_path)
+    stem = path.name
+    for suffix in (".bedGraph", ".bedgraph", ".bg", ".txt"):
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    return path.with_name(stem + ".sites.bed")
+
+
+def scan_file(
+    model_dir: str | Path,
+    fasta: str | Path,
+    out: str | Path,
+    *,
+    window: int = 101,
+    step: int = 20,
+    threshold: float = 0.5,
+    sites: str | Path | None = None,
+    batch_size: int = 2048,
+) -> dict[str, Any]:
+    """Scan a FASTA file with a saved model (what ``kegru scan`` runs).
+
+    Returns the summary of :func:`scan_windows` plus the ``bedgraph`` and ``sites`` paths.
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise InputError(f"--threshold must lie in [0, 1], got {threshold}")
+    estimator = load_model(model_dir)
+    sites_path = Path(sites) if sites is not None else sites_path_for(out)
+    summary = scan_windows(
+        estimator,
+        fasta,
+        out,
+        sites_path,
+        window=window,
+        step=step,
+        threshold=threshold,
+        batch_size=batch_size,
+    )
+    return {**summary, "bedgraph": str(out), "sites_bed": str(sites_path)}

@@ -1,0 +1,301 @@
+"""Scanning long sequences and scoring variants, on the real yeast genome and Pho4 model."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from trained_models import LinearToy, pho4_model, use_session_cache
+
+from kegru.cli import main
+from kegru.errors import InputError
+from kegru.genome import Genome
+from kegru.scan import iter_windows, scan_windows, sites_path_for
+from kegru.variants import allele_windows, read_vcf, score_variants
+
+YEAST = "yeast_pho4"
+GENOME = "S288C_R64_chrI-XVI.fa"
+REGIONS = "pho4_chip_bound_regions_sacCer3.bed"
+
+
+class RecordingToy(LinearToy):
+    """P(bound) 0.9 for windows holding CACGTG, else 0.1; remembers what it scored."""
+
+    def __init__(self):
+        super().__init__(np.zeros((1, 4)))
+        self.seen: list[str] = []
+
+    def predict_proba(self, sequences):
+        self.calls += 1
+        self.seen.extend(sequences)
+        return np.array([0.9 if "CACGTG" in s else 0.1 for s in sequences])
+
+
+@pytest.fixture(scope="module")
+def genome_path(shared_data, tmp_path_factory) -> Path:
+    use_session_cache(tmp_path_factory)
+    return shared_data / YEAST / GENOME
+
+
+@pytest.fixture(scope="module")
+def chr1(genome_path) -> str:
+    with Genome(genome_path) as genome:
+        return genome.fetch("chrI", 0, genome.sizes["chrI"]).upper()
+
+
+def _write_fasta(path: Path, records: dict[str, str], width: int = 60) -> Path:
+    lines = []
+    for name, sequence in records.items():
+        lines.append(f">{name} description")
+        lines += [sequence[i : i + width] for i in range(0, len(sequence), width)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _naive_windows(sequence: str, window: int, step: int) -> list[tuple[int, int]]:
+    if len(sequence) < window:
+        return [(0, len(sequence))]
+    starts = list(range(0, len(sequence) - window + 1, step))
+    if starts[-1] + window < len(sequence):
+        starts.append(len(sequence) - window)
+    return [(s, s + window) for s in starts]
+
+
+# --------------------------------------------------------------------------- windows
+@pytest.mark.parametrize(("window", "step", "batch_size"), [(101, 20, 7), (50, 50, 1000)])
+def test_windows_equal_slices_of_the_records(chr1, tmp_path, window, step, batch_size):
+    records = {"a": chr1[:5003], "short": chr1[9000:9040], "b": chr1[20000:21234]}
+    fasta = _write_fasta(tmp_path / "x.fa", records, width=77)
+    got: dict[str, list] = {name: [] for name in records}
+    for batch in iter_windows(fasta, window, step, batch_size):
+        assert len(batch) <= batch_size
+        for start, end, text in zip(batch.starts, batch.ends, batch.sequences, strict=True):
+            got[batch.chrom].append((start, end))
+            assert text == records[batch.chrom][start:end]
+    for name, sequence in records.items():
+        assert got[name] == _naive_windows(sequence, window, step), name
+
+
+def test_gzip_input_and_bad_letters(chr1, tmp_path):
+    path = tmp_path / "x.fa.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write(">c\n" + chr1[:300] + "\n")
+    assert sum(len(b) for b in iter_windows(path, 101, 50)) == len(
+        _naive_windows(chr1[:300], 101, 50)
+    )
+    bad = tmp_path / "bad.fa"
+    bad.write_text(">c\nACGTACGT\nACGT?ACGT\n")
+    with pytest.raises(InputError, match="bad.fa:3"):
+        list(iter_windows(bad, 5, 1))
+    headless = tmp_path / "headless.fa"
+    headless.write_text("ACGT\n")
+    with pytest.raises(InputError, match="headless.fa:1"):
+        list(iter_windows(headless, 5, 1))
+
+
+def test_memory_does_not_grow_with_chromosome_length(genome_path):
+    # The whole 12 Mb genome (chromosomes up to 1.5 Mb) through a small batch.
+    tracemalloc.start()
+    windows = 0
+    try:
+        for batch in iter_windows(genome_path, 101, 1000, batch_size=64):
+            windows += len(batch)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert windows > 12_000
+    assert peak < 300_000, peak  # bytes; the longest chromosome alone is 1.5 MB
+
+
+# --------------------------------------------------------------------------- scan outputs
+def test_scan_writes_bedgraph_and_merged_sites(chr1, tmp_path):
+    sequence = chr1[:60_000]
+    fasta = _write_fasta(tmp_path / "c.fa", {"chrI": sequence})
+    toy = RecordingToy()
+    bedgraph, sites = tmp_path / "s.bedGraph", tmp_path / "s.sites.bed"
+    summary = scan_windows(toy, fasta, bedgraph, sites, window=101, step=20, threshold=0.5)
+    expected = _naive_windows(sequence, 101, 20)
+    assert summary["windows"] == len(expected) and summary["bases"] == 60_000
+    rows = [line.split("\t") for line in bedgraph.read_text().splitlines()]
+    assert len(rows) == len(expected)
+    starts, ends = [int(r[1]) for r in rows], [int(r[2]) for r in rows]
+    assert all(e <= s for e, s in zip(ends[:-1], starts[1:], strict=True))  # no overlaps
+    # Sites: the union of windows holding CACGTG, merged.
+    hits = [(s, e) for s, e in expected if "CACGTG" in sequence[s:e]]
+    merged: list[list[int]] = []
+    for s, e in hits:
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    bed = [line.split("\t") for line in sites.read_text().splitlines()]
+    assert [[int(r[1]), int(r[2])] for r in bed] == merged
+    assert summary["sites"] == len(merged) > 0
+    assert all(r[4] == "900" and r[5] == "." for r in bed)
+
+
+def test_sites_path_default():
+    assert sites_path_for("out/chrI.bedGraph") == Path("out/chrI.sites.bed")
+    assert sites_path_for("scores.tsv") == Path("scores.tsv.sites.bed")
+
+
+@pytest.fixture(scope="module")
+def model_dir(shared_data, tmp_path_factory):
+    return pho4_model(shared_data, tmp_path_factory)
+
+
+def test_scan_chr1_with_pho4_model_ranks_bound_regions_higher(
+    model_dir, shared_data, chr1, tmp_path, capsys
+):
+    fasta = _write_fasta(tmp_path / "chrI.fa", {"chrI": chr1})
+    out = tmp_path / "chrI.bedGraph"
+    status = main(
+        ["scan", str(model_dir), str(fasta), "--window", "301", "--step", "100", "--out", str(out)]
+    )
+    assert status == 0
+    assert "bp/s" in capsys.readouterr().out
+    assert (tmp_path / "chrI.sites.bed").is_file()
+    with open(shared_data / YEAST / REGIONS) as handle:
+        bound = [
+            (int(r[1]), int(r[2])) for r in csv.reader(handle, delimiter="\t") if r[0] == "chrI"
+        ]
+    inside, outside = [], []
+    for line in out.read_text().splitlines():
+        _, start, end, score = line.split("\t")
+        middle = (int(start) + int(end)) // 2
+        hit = any(s <= middle < e for s, e in bound)
+        (inside if hit else outside).append(float(score))
+    assert len(inside) >= 20
+    assert np.mean(inside) > np.mean(outside) + 0.1, (np.mean(inside), np.mean(outside))
+
+
+# --------------------------------------------------------------------------- variants
+def test_allele_windows_keep_the_width_and_centre():
+    left, right = "L" * 100, "R" * 100
+    assert allele_windows(left, "A", right, 11) == "L" * 5 + "A" + "R" * 5
+    assert allele_windows(left, "ACGT", right, 11) == "L" * 3 + "ACGT" + "R" * 4
+    assert allele_windows("LL", "A", right, 11) == "LL" + "A" + "R" * 8  # chromosome start
+    assert allele_windows(left, "A" * 20, right, 11) == "A" * 20
+
+
+def _ebox_sites(chr1: str, bound: list[tuple[int, int]], n: int) -> list[int]:
+    """0-based starts of CACGTG in Pho4-bound regions of chrI."""
+    starts = []
+    for s, e in bound:
+        position = chr1.find("CACGTG", s, e)
+        if position >= 0:
+            starts.append(position)
+    return starts[:n]
+
+
+def _vcf(path: Path, records: list[str]) -> Path:
+    header = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    path.write_text(header + "".join(r + "\n" for r in records))
+    return path
+
+
+def test_variants_flag_mismatches_score_indels_and_break_eboxes(
+    model_dir, shared_data, genome_path, chr1, tmp_path, capsys
+):
+    with open(shared_data / YEAST / REGIONS) as handle:
+        bound = [
+            (int(r[1]), int(r[2])) for r in csv.reader(handle, delimiter="\t") if r[0] == "chrI"
+        ]
+    sites = _ebox_sites(chr1, bound, 4)
+    assert len(sites) >= 3
+    records = []
+    for i, start in enumerate(sites):
+        # CACGTG -> CAAGTG destroys the E-box (VCF positions are 1-based).
+        records.append(f"chrI\t{start + 3}\tsnv{i}\tC\tA\t.\t.\t.")
+    first = sites[0]
+    wrong = "A" if chr1[first + 2] != "A" else "G"
+    records += [
+        f"chrI\t{first}\tdel\t{chr1[first - 1 : first + 6]}\t{chr1[first - 1]}\t.\t.\t.",
+        f"chrI\t{first}\tins\t{chr1[first - 1]}\t{chr1[first - 1]}TTTT,<DEL>\t.\t.\t.",
+        f"chrI\t{first + 3}\tmismatch\t{wrong}\tT\t.\t.\t.",
+        "chrMito\t10\tother\tA\tG\t.\t.\t.",
+    ]
+    vcf = _vcf(tmp_path / "v.vcf", records)
+    out = tmp_path / "v.tsv"
+    status = main(
+        [
+            "variants",
+            str(model_dir),
+            "--vcf",
+            str(vcf),
+            "--genome",
+            str(genome_path),
+            "--out",
+            str(out),
+        ]
+    )
+    assert status == 0
+    printed = capsys.readouterr().out
+    assert "ref_mismatch 1" in printed and "unknown_chrom 1" in printed
+    with open(out) as handle:
+        rows = {r["id"] + ":" + r["alt"]: r for r in csv.DictReader(handle, delimiter="\t")}
+    assert len(rows) == len(sites) + 5  # every allele has a row, none dropped
+    mismatch = rows["mismatch:T"]
+    assert mismatch["status"] == "ref_mismatch" and mismatch["genome_ref"] == chr1[first + 2]
+    assert mismatch["ref_score"] == "NA"
+    assert rows["other:G"]["status"] == "unknown_chrom"
+    assert rows["ins:<DEL>"]["status"] == "symbolic_alt"
+    for key in ("del:" + chr1[first - 1], "ins:" + chr1[first - 1] + "TTTT"):
+        assert rows[key]["status"] == "ok", key
+    diffs = []
+    for i in range(len(sites)):
+        row = rows[f"snv{i}:A"]
+        ref, alt = float(row["ref_score"]), float(row["alt_score"])
+        assert float(row["diff"]) == pytest.approx(alt - ref, abs=1e-5)
+        expected_ratio = np.log(alt / (1 - alt)) - np.log(ref / (1 - ref))
+        assert float(row["log_odds_ratio"]) == pytest.approx(expected_ratio, abs=1e-3)
+        diffs.append(alt - ref)
+    # Breaking the Pho4 E-box lowers the model's score on average.
+    assert np.mean(diffs) < 0, diffs
+
+
+def test_variant_windows_are_centred_genome_slices(genome_path, chr1, tmp_path):
+    toy = RecordingToy()
+    vcf = _vcf(tmp_path / "v.vcf", [f"chrI\t1001\tx\t{chr1[1000:1004]}\t{chr1[1000]}\t.\t.\t."])
+    score_variants(toy, vcf, genome_path, tmp_path / "o.tsv", window=21)
+    ref_window, alt_window = toy.seen
+    assert ref_window == chr1[1000 - 8 : 1004 + 9]
+    assert alt_window == chr1[1000 - 10 : 1000] + chr1[1000] + chr1[1004 : 1004 + 10]
+
+
+def test_vcf_errors_name_the_line(tmp_path, genome_path, model_dir, capsys):
+    bad = _vcf(tmp_path / "bad.vcf", ["chrI\t100\t.\tA\tG", "chrI\tten\t.\tA\tG"])
+    assert (
+        main(
+            [
+                "variants",
+                str(model_dir),
+                "--vcf",
+                str(bad),
+                "--genome",
+                str(genome_path),
+                "--out",
+                str(tmp_path / "o.tsv"),
+            ]
+        )
+        == 2
+    )
+    assert "bad.vcf:4: POS 'ten' is not an integer" in capsys.readouterr().err
+    for line, message in (
+        ("chrI\t100\t.\tA", "at least 5"),
+        ("chrI\t0\t.\tA\tG", "not positive"),
+        ("chrI\t100\t.\tAXG\tG", "REF"),
+        ("chrI\t100\t.\tA\tG,Q", "ALT"),
+    ):
+        path = _vcf(tmp_path / "b.vcf", [line])
+        with pytest.raises(InputError, match=message) as error:
+            list(read_vcf(path))
+        assert error.value.line == 3
+    past_end = _vcf(tmp_path / "end.vcf", ["chrI\t230218\t.\tAC\tA"])
+    with pytest.raises(InputError, match="past the end"):
+        score_variants(RecordingToy(), past_end, genome_path, tmp_path / "o.tsv")
+    assert not (tmp_path / "o.tsv").exists()  # atomic: no half-written output
