@@ -7,7 +7,12 @@ DeepBind ENCODE sets REST, MYC and GABPA (``_AC`` train + dinucleotide-shuffled
 negatives, ``_B`` test). Writes ``benchmarks/results/extensions.json`` after every run,
 so a partial run keeps what it measured.
 
-Run: ``nice -n 5 python benchmarks/bench_extensions.py [--seeds 0 1] [--epochs 6] [--resume]``
+Two budgets: ``short`` (small model, 6 epochs: where a plain model is still learning) and
+``default`` (the package defaults: 80 units, d=100, Adam, batch 200, early stopping within
+the default epochs), each written to its own results file.
+
+Run: ``nice -n 5 python benchmarks/bench_extensions.py [--budget default] [--seeds 0 1]
+[--datasets REST] [--resume]``
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from kegru import __version__
 from kegru.atomic import write_json
 from kegru.pipeline import train_and_evaluate
 
-RESULTS = Path(__file__).parent / "results" / "extensions.json"
+RESULTS_DIR = Path(__file__).parent / "results"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "encode_deepbind"
 DATASETS = {
     "REST": "REST_GM12878_NRSF_HudsonAlpha",
@@ -41,8 +46,16 @@ VARIANTS = {
     "pooling_max": {"pooling": "max"},
     "pooling_attention": {"pooling": "attention"},
 }
-#: A short, equal budget for every variant (one shared CPU core per run).
-BASE = {"units": 32, "dim": 50, "learning_rate": 0.01, "batch_size": 64, "patience": 3}
+#: budget name -> (parameters over the package defaults, epochs or None for the default,
+#: results file). Every variant of a pair gets the same budget.
+BUDGETS = {
+    "short": (
+        {"units": 32, "dim": 50, "learning_rate": 0.01, "batch_size": 64, "patience": 3},
+        6,
+        "extensions.json",
+    ),
+    "default": ({}, None, "extensions_default_budget.json"),
+}
 
 
 def _summary(runs: list[dict]) -> dict:
@@ -77,7 +90,8 @@ def _summary(runs: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--budget", choices=list(BUDGETS), default="short")
+    parser.add_argument("--epochs", type=int, help="override the budget's epochs")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS))
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS))
     parser.add_argument(
@@ -85,11 +99,14 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
+    base, epochs, filename = BUDGETS[args.budget]
+    epochs = args.epochs or epochs
+    results = RESULTS_DIR / filename
     runs: list[dict] = []
-    if args.resume and RESULTS.is_file():
-        runs = json.loads(RESULTS.read_text())["runs"]
+    if args.resume and results.is_file():
+        runs = json.loads(results.read_text())["runs"]
     done = {(r["dataset"], r["variant"], r["seed"]) for r in runs}
-    settings = {**BASE, "epochs": args.epochs}
+    settings = {**base, "epochs": epochs or "package default"}
     with tempfile.TemporaryDirectory() as scratch:
         for seed in args.seeds:
             for dataset in args.datasets:
@@ -102,9 +119,9 @@ def main() -> None:
                         DATA / f"{stem}_AC.seq.gz",
                         Path(scratch) / f"{dataset}_{variant}_{seed}",
                         test=DATA / f"{stem}_B.seq.gz",
-                        params={**BASE, **VARIANTS[variant]},
+                        params={**base, **VARIANTS[variant]},
                         seed=seed,
-                        epochs=args.epochs,
+                        epochs=epochs,
                         progress=False,
                     )
                     runs.append(
@@ -119,8 +136,16 @@ def main() -> None:
                         }
                     )
                     print(runs[-1], flush=True)
+                    if args.resume and results.is_file():  # a parallel process may have added runs
+                        on_disk = json.loads(results.read_text())["runs"]
+                        mine = {(r["dataset"], r["variant"], r["seed"]) for r in runs}
+                        runs = runs + [
+                            r
+                            for r in on_disk
+                            if (r["dataset"], r["variant"], r["seed"]) not in mine
+                        ]
                     write_json(
-                        RESULTS,
+                        results,
                         {
                             "settings": settings,
                             "negatives": "dinucleotide shuffles (train and test)",

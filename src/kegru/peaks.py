@@ -13,7 +13,7 @@ chromosomes, are skipped and counted; when no peak is left that is an error too.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,6 +104,29 @@ def _is_header(line: str) -> bool:
     return line.startswith(("#", "track", "browser")) or not line.strip()
 
 
+def _bed_rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """Yield (line number, columns) of a BED-like file, headers skipped, >= 3 columns checked.
+
+    Columns are tab-separated; a line with fewer than 3 tab fields is split on any
+    whitespace (hand-made files).
+    """
+    with open_text(path) as handle:
+        for number, raw in enumerate(handle, start=1):
+            if _is_header(raw):
+                continue
+            columns = raw.rstrip("\r\n").split("\t")
+            if len(columns) < 3:
+                columns = raw.split()
+            if len(columns) < 3:
+                raise InputError(
+                    f"expected at least 3 tab-separated columns (chrom, start, end), found "
+                    f"{len(columns)}",
+                    path,
+                    number,
+                )
+            yield number, columns
+
+
 def read_peaks(
     path: str | Path,
     chrom_sizes: Mapping[str, int],
@@ -132,37 +155,24 @@ def read_peaks(
     path = Path(path)
     peaks = PeakSet(peaks=[], path=str(path), format="bed3")
     widest = 0
-    with open_text(path) as handle:
-        for number, raw in enumerate(handle, start=1):
-            if _is_header(raw):
-                continue
-            columns = raw.rstrip("\r\n").split("\t")
-            if len(columns) < 3:
-                columns = raw.split()  # space-separated BED from hand-made files
-            if len(columns) < 3:
-                raise InputError(
-                    f"expected at least 3 tab-separated columns (chrom, start, end), found "
-                    f"{len(columns)}",
-                    path,
-                    number,
-                )
-            widest = max(widest, len(columns))
-            peak = _parse_line(columns, path, number)
-            size = chrom_sizes.get(peak.chrom)
-            if size is None:
-                peaks.skip("chrom_not_in_genome", number, peak.chrom)
-                continue
-            if peak.end > size:
-                raise InputError(
-                    f"peak end {peak.end} is past the end of {peak.chrom} ({size} bp): are the "
-                    "peaks and the genome from the same assembly?",
-                    path,
-                    number,
-                )
-            if chroms is not None and peak.chrom not in chroms:
-                peaks.skip("chrom_not_selected", number, peak.chrom)
-                continue
-            peaks.peaks.append(peak)
+    for number, columns in _bed_rows(path):
+        widest = max(widest, len(columns))
+        peak = _parse_line(columns, path, number)
+        size = chrom_sizes.get(peak.chrom)
+        if size is None:
+            peaks.skip("chrom_not_in_genome", number, peak.chrom)
+            continue
+        if peak.end > size:
+            raise InputError(
+                f"peak end {peak.end} is past the end of {peak.chrom} ({size} bp): are the "
+                "peaks and the genome from the same assembly?",
+                path,
+                number,
+            )
+        if chroms is not None and peak.chrom not in chroms:
+            peaks.skip("chrom_not_selected", number, peak.chrom)
+            continue
+        peaks.peaks.append(peak)
     peaks.format = (
         "narrowPeak" if widest >= NARROWPEAK_COLUMNS else "bed6" if widest >= 5 else "bed3"
     )
@@ -252,23 +262,11 @@ def read_regions(
     """
     path = Path(path)
     regions, unknown = [], 0
-    with open_text(path) as handle:
-        for number, raw in enumerate(handle, start=1):
-            if _is_header(raw):
-                continue
-            columns = raw.rstrip("\r\n").split("\t")
-            if len(columns) < 3:
-                columns = raw.split()
-            if len(columns) < 3:
-                raise InputError(
-                    f"expected at least 3 columns (chrom, start, end), found {len(columns)}",
-                    path,
-                    number,
-                )
-            region = _parse_line(columns[:3], path, number)
-            size = chrom_sizes.get(region.chrom)
-            if size is None:
-                unknown += 1
-                continue
-            regions.append((region.chrom, region.start, min(region.end, size)))
+    for number, columns in _bed_rows(path):
+        region = _parse_line(columns[:3], path, number)
+        size = chrom_sizes.get(region.chrom)
+        if size is None:
+            unknown += 1
+            continue
+        regions.append((region.chrom, region.start, min(region.end, size)))
     return regions, unknown

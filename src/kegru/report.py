@@ -210,7 +210,7 @@ def figure_baselines(pairs: dict[str, pd.DataFrame]):
         wins = int((both["reference"] > both["other"]).sum())
         p_text = "n/a" if p is None else f"{p:.3g}"
         ax.set_title(f"vs {label}\nKEGRU higher {wins}/{len(both)}, p={p_text}", fontsize=9)
-        ax.set(xlim=(low, 1.0), ylim=(low, 1.0), xlabel=f"{label} AUC", ylabel="KEGRU AUC")
+        ax.set(xlim=(low, 1.01), ylim=(low, 1.01), xlabel=f"{label} AUC", ylabel="KEGRU AUC")
         ax.set_aspect("equal")
     figure.suptitle("Figure 2: KEGRU vs baselines (paired Wilcoxon signed-rank)", fontsize=10)
     figure.tight_layout()

@@ -310,14 +310,24 @@ def _run_local_pool(trials: list[Trial], study_dir: Path, n_jobs: int) -> Iterat
     )
     futures = {pool.submit(run_trial, t, study_dir): t for t in trials}
     try:
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as error:
-                yield _failed_row(futures[future], study_dir, error)
+        yield from _rows_as_completed(futures, as_completed, study_dir)
     finally:
         # On an interrupt, do not wait for queued trials; a restart picks them up.
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _rows_as_completed(
+    futures: dict[Any, Trial], as_completed: Any, study_dir: Path
+) -> Iterator[dict[str, Any]]:
+    """Result rows in completion order; a trial whose future raised becomes a failed row.
+
+    ``as_completed`` is the executor's own (concurrent.futures or distributed).
+    """
+    for future in as_completed(futures):
+        try:
+            yield future.result()
+        except Exception as error:
+            yield _failed_row(futures[future], study_dir, error)
 
 
 def dask_client(address: str):
@@ -343,11 +353,7 @@ def _run_dask(trials: list[Trial], study_dir: Path, address: str) -> Iterator[di
             for t in trials
         }
         try:
-            for future in as_completed(futures):
-                try:
-                    yield future.result()
-                except Exception as error:
-                    yield _failed_row(futures[future], study_dir, error)
+            yield from _rows_as_completed(futures, as_completed, study_dir)
         finally:
             client.cancel(list(futures))
 
