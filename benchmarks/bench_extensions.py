@@ -45,6 +45,7 @@ VARIANTS = {
     "rc_canonical": {"rc": "canonical"},
     "pooling_max": {"pooling": "max"},
     "pooling_attention": {"pooling": "attention"},
+    "conjoined_max": {"rc": "conjoined", "pooling": "max"},
 }
 #: budget name -> (parameters over the package defaults, epochs or None for the default,
 #: results file). Every variant of a pair gets the same budget.

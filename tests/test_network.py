@@ -136,10 +136,16 @@ def test_plain_model_is_not_strand_symmetric():
 
 
 def test_save_load_round_trip(tmp_path):
-    for options in ({}, {"pooling": "attention", "rc": "canonical", "merge": "sum"}):
+    option_sets = (
+        {"pooling": "max", "rc": "conjoined"},
+        {},
+        {"pooling": "attention", "rc": "canonical", "merge": "sum"},
+    )
+    for number, options in enumerate(option_sets):
         model = KegruEstimator(epochs=1, dim=8, units=6, **options).fit(_tiny_training_set())
-        model.save(tmp_path / str(len(options)))
-        loaded = KegruEstimator.load(tmp_path / str(len(options)))
+        model.save(tmp_path / str(number))
+        loaded = KegruEstimator.load(tmp_path / str(number))
+        assert loaded.params["rc"] == model.params["rc"]
         sequences = _random_dna(np.random.default_rng(2), 10, 10, 50)
         assert np.array_equal(model.predict_proba(sequences), loaded.predict_proba(sequences))
     weights = loaded.attention_weights(sequences)
