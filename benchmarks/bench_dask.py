@@ -82,6 +82,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-train", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=1, help="alternating 1/2-worker runs")
+    parser.add_argument(
+        "--note", default="", help="conditions of the run (e.g. other jobs on the machine)"
+    )
     args = parser.parse_args()
     study, datasets = _study(args.trials), _datasets(args.max_train)
     # Alternate the two set-ups so a change in background load hits both alike.
@@ -106,7 +109,8 @@ def main() -> None:
             "kegru": __version__,
             "machine": platform.machine(),
             "cpu_cores": os.cpu_count(),
-            "note": "cores shared with other processes while measuring",
+            "note": args.note,
+            "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         },
     }
     write_json(RESULTS, result)

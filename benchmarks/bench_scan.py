@@ -52,6 +52,9 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=WIDTH)
     parser.add_argument("--step", type=int, default=50)
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument(
+        "--note", default="", help="conditions of the run (e.g. other jobs on the machine)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as scratch:
@@ -99,7 +102,8 @@ def main() -> None:
         "bound_regions_hit": hit,
         "bound_regions": total,
         "model_test_auc": round(metrics["auc"], 4),
-        "note": "CPU shared with other processes during the run; speeds are lower bounds",
+        "note": args.note,
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
         "environment": {
             "kegru": __version__,
             "torch": torch.__version__,
