@@ -28,14 +28,10 @@ import numpy as np
 from kegru.atomic import write_atomic, write_json, write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
-from kegru.sequences import read_fasta
+from kegru.sequences import BASE_CODES, BASES, OTHER_BASE, read_fasta
 
-BASES = "ACGT"
 #: Probabilities are clipped to [EPSILON, 1 - EPSILON] before taking log-odds.
 EPSILON = 1e-7
-_BASE_INDEX = np.full(256, -1, np.int8)
-for _i, _b in enumerate(BASES):
-    _BASE_INDEX[ord(_b)] = _i
 
 
 def log_odds(probabilities: np.ndarray) -> np.ndarray:
@@ -57,7 +53,7 @@ def _mutants(sequence: str) -> tuple[list[str], np.ndarray, np.ndarray]:
     length = len(codes)
     positions = np.repeat(np.arange(length), 4)
     bases = np.tile(np.arange(4), length)
-    keep = _BASE_INDEX[codes[positions]] != bases
+    keep = BASE_CODES[codes[positions]] != bases
     positions, bases = positions[keep], bases[keep]
     grid = np.repeat(codes[None, :], len(positions), axis=0)
     grid[np.arange(len(positions)), positions] = np.frombuffer(BASES.encode(), np.uint8)[bases]
@@ -191,9 +187,9 @@ def weighted_onehot(sequence: str, importance: np.ndarray) -> np.ndarray:
     The logo of this matrix shows each reference base with its importance as height
     (negative importance draws the letter below the axis).
     """
-    codes = _BASE_INDEX[np.frombuffer(sequence.encode("ascii"), np.uint8)]
+    codes = BASE_CODES[np.frombuffer(sequence.encode("ascii"), np.uint8)]
     matrix = np.zeros((len(sequence), 4))
-    known = codes >= 0
+    known = codes != OTHER_BASE
     matrix[np.flatnonzero(known), codes[known]] = importance[: len(sequence)][known]
     return matrix
 

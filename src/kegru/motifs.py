@@ -30,12 +30,11 @@ import numpy as np
 
 from kegru.atomic import write_text
 from kegru.errors import InputError
-from kegru.sequences import reverse_complement
+from kegru.sequences import BASES, reverse_complement
 
 if TYPE_CHECKING:
     from kegru.interpret import Interpretation
 
-BASES = "ACGT"
 JASPAR_RELEASE = "JASPAR2024"
 JASPAR_TAX_GROUPS = ("vertebrates", "fungi")
 #: Columns of ``motif_matches.tsv``.

@@ -37,6 +37,13 @@ from kegru.errors import InputError
 
 FORMATS = ("fasta", "zeng", "deepbind", "csv", "tsv")
 IUPAC = "ACGTRYSWKMBDHVN"
+BASES = "ACGT"
+#: The code :data:`BASE_CODES` gives every byte that is not A, C, G or T (either case).
+OTHER_BASE = 4
+#: Byte -> base code, shape=(256,): A, C, G, T (either case) -> 0..3, anything else -> 4.
+BASE_CODES = np.full(256, OTHER_BASE, dtype=np.int64)
+for _code, _base in enumerate(BASES):
+    BASE_CODES[ord(_base)] = BASE_CODES[ord(_base.lower())] = _code
 _BAD_LETTER = re.compile(f"[^{IUPAC}]")
 _SPLIT_NAMES = {
     "train": ("train", "training"),

@@ -14,17 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kegru.sequences import BASE_CODES, BASES, OTHER_BASE
+
 PAD = 0
 UNKNOWN = 1
 N_SPECIAL = 2
 PAD_WORD = "<pad>"
 UNKNOWN_WORD = "<unk>"
-
-# Byte -> base code: A C G T -> 0..3, everything else -> 4 (unknown).
-_BASE_CODE = np.full(256, 4, dtype=np.int64)
-for _code, _letter in enumerate("ACGT"):
-    _BASE_CODE[ord(_letter)] = _code
-    _BASE_CODE[ord(_letter.lower())] = _code
 
 
 def token_count(length: int | np.ndarray, k: int, stride: int) -> int | np.ndarray:
@@ -65,7 +61,7 @@ class KmerTokenizer:
 
     def vocabulary(self) -> list[str]:
         """Words of every token id, index = id."""
-        kmers = ("".join(p) for p in itertools.product("ACGT", repeat=self.k))
+        kmers = ("".join(p) for p in itertools.product(BASES, repeat=self.k))
         return [PAD_WORD, UNKNOWN_WORD, *kmers]
 
     def n_tokens(self, lengths: np.ndarray | int) -> np.ndarray | int:
@@ -105,7 +101,7 @@ class KmerTokenizer:
         tokens = np.zeros((n, width), dtype=np.int64)
         if n == 0:
             return tokens, lengths
-        flat = _BASE_CODE[np.frombuffer("".join(sequences).encode("latin-1"), dtype=np.uint8)]
+        flat = BASE_CODES[np.frombuffer("".join(sequences).encode("latin-1"), dtype=np.uint8)]
         offsets = np.concatenate([[0], np.cumsum(seq_lengths)[:-1]])
         row = np.repeat(np.arange(n), lengths)
         column = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -119,7 +115,7 @@ class KmerTokenizer:
         unknown = np.zeros(starts.shape, dtype=bool)
         for offset in range(self.k):
             base = flat[starts + offset]
-            unknown |= base == 4
+            unknown |= base == OTHER_BASE
             code = code * 4 + np.minimum(base, 3)
         if self.canonical:
             code = np.minimum(code, self._reverse_complement_codes(code))

@@ -24,22 +24,10 @@ from sklearn.linear_model import LogisticRegression
 from kegru.atomic import write_json
 from kegru.errors import InputError
 from kegru.estimators import Estimator
-from kegru.sequences import LabelledSequences
+from kegru.sequences import BASE_CODES, BASES, LabelledSequences
 
 COEFFICIENTS_FILE = "coefficients.json"
-DINUCLEOTIDES = [a + b for a in "ACGT" for b in "ACGT"]
-_OTHER = 4  # code of every letter that is not A/C/G/T, and of the separator
-
-
-def _base_codes() -> np.ndarray:
-    table = np.full(256, _OTHER, dtype=np.int64)
-    for code, base in enumerate("ACGT"):
-        table[ord(base)] = code
-        table[ord(base.lower())] = code
-    return table
-
-
-_CODES = _base_codes()
+DINUCLEOTIDES = [a + b for a in BASES for b in BASES]
 
 
 def composition_features(sequences: list[str], dinucleotide: bool = False) -> np.ndarray:
@@ -58,9 +46,10 @@ def composition_features(sequences: list[str], dinucleotide: bool = False) -> np
     n = len(sequences)
     if n == 0:
         return np.zeros((0, 17 if dinucleotide else 1))
-    # One pass over all sequences joined by a separator, so no pair crosses two sequences.
+    # One pass over all sequences joined by a separator (code 4, like every
+    # letter but A/C/G/T), so no counted pair crosses two sequences.
     joined = "|".join(sequences).encode("ascii", errors="replace")
-    codes = _CODES[np.frombuffer(joined, dtype=np.uint8)]
+    codes = BASE_CODES[np.frombuffer(joined, dtype=np.uint8)]
     owner = np.repeat(np.arange(n), [len(s) + 1 for s in sequences])[: len(codes)]
     base_counts = np.bincount(owner * 5 + codes, minlength=n * 5).reshape(n, 5)[:, :4]
     acgt = base_counts.sum(axis=1)

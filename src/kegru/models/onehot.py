@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from kegru.errors import InputError
+from kegru.sequences import BASES
 
-ALPHABET = "ACGT"
 UNKNOWN_MODES = ("uniform", "zeros")
 
 
@@ -23,7 +23,7 @@ def _code_table(unknown: str) -> np.ndarray:
         raise InputError(f"unknown-base mode {unknown!r}; choose one of {', '.join(UNKNOWN_MODES)}")
     fill = 0.25 if unknown == "uniform" else 0.0
     table = np.full((256, 4), fill, dtype=np.float32)
-    for channel, base in enumerate(ALPHABET):
+    for channel, base in enumerate(BASES):
         for letter in (base, base.lower()):
             table[ord(letter)] = 0.0
             table[ord(letter), channel] = 1.0
