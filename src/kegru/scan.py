@@ -30,7 +30,7 @@ from typing import IO, Any
 
 import numpy as np
 
-from kegru.atomic import write_atomic
+from kegru.atomic import atomic_path
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
 from kegru.sequences import clean_sequence, open_text
@@ -217,54 +217,49 @@ def scan_windows(
         ``records``, ``bases``, ``windows``, ``skipped_windows``, ``sites``,
         ``seconds``, ``bp_per_second``.
     """
-    minimum = int(estimator.params.get("k", 1))
     summary = {"records": 0, "bases": 0, "windows": 0, "skipped_windows": 0, "sites": 0}
-    started = time.perf_counter()
-
-    def write_both(bedgraph_tmp: Path) -> None:
-        def write_sites(sites_tmp: Path) -> None:
-            with open(bedgraph_tmp, "w") as bedgraph, open(sites_tmp, "w") as sites:
-                merger = _SiteMerger(sites)
-                last_chrom = None
-                for batch in iter_windows(fasta, window, step, batch_size):
-                    if batch.chrom != last_chrom:
-                        summary["records"] += 1
-                        last_chrom = batch.chrom
-                    _score_batch(batch, bedgraph, merger)
-                merger.close()
-                summary["sites"] = merger.count
-
-        write_atomic(sites_path, write_sites)
-
     record_ends: dict[str, int] = {}
-    covered: dict[str, int] = {}
-
-    def _score_batch(batch: WindowBatch, bedgraph: IO[str], merger: _SiteMerger) -> None:
-        record_ends[batch.chrom] = max(record_ends.get(batch.chrom, 0), batch.ends[-1])
-        keep = _n_fraction(batch.sequences) <= max_n_fraction
-        lengths_ok = np.array([len(s) >= minimum for s in batch.sequences])
-        keep &= lengths_ok
-        summary["skipped_windows"] += int((~keep).sum())
-        index = np.flatnonzero(keep)
-        if len(index) == 0:
-            return
-        scores = estimator.predict_proba([batch.sequences[i] for i in index])
-        summary["windows"] += len(index)
-        half = step // 2
-        for i, score in zip(index, scores, strict=True):
-            start, end = batch.starts[i], batch.ends[i]
-            centre = (start + end) // 2
-            # The end-aligned last window may sit closer than one step to the previous
-            # one: start its interval where the previous interval ended.
-            low = max(start, centre - half, covered.get(batch.chrom, 0))
-            high = min(end, max(low, centre - half) + step)
-            if high > low:
-                bedgraph.write(f"{batch.chrom}\t{low}\t{high}\t{score:.5f}\n")
-                covered[batch.chrom] = high
-            if score >= threshold:
-                merger.add(batch.chrom, start, end, float(score))
-
-    write_atomic(bedgraph_path, write_both)
+    covered: dict[str, int] = {}  # per record: where its last bedGraph interval ended
+    half = step // 2
+    last_chrom = None
+    started = time.perf_counter()
+    with (
+        atomic_path(bedgraph_path) as bedgraph_tmp,
+        atomic_path(sites_path) as sites_tmp,
+        open(bedgraph_tmp, "w") as bedgraph,
+        open(sites_tmp, "w") as sites,
+    ):
+        merger = _SiteMerger(sites)
+        for batch in iter_windows(fasta, window, step, batch_size):
+            chrom = batch.chrom
+            if chrom != last_chrom:
+                summary["records"] += 1
+                last_chrom = chrom
+            record_ends[chrom] = max(record_ends.get(chrom, 0), batch.ends[-1])
+            lengths = np.array([len(s) for s in batch.sequences])
+            keep = (_n_fraction(batch.sequences) <= max_n_fraction) & (
+                lengths >= estimator.min_length
+            )
+            summary["skipped_windows"] += int((~keep).sum())
+            index = np.flatnonzero(keep)
+            if len(index) == 0:
+                continue
+            scores = estimator.predict_proba([batch.sequences[i] for i in index])
+            summary["windows"] += len(index)
+            for i, score in zip(index, scores, strict=True):
+                start, end = batch.starts[i], batch.ends[i]
+                centre = (start + end) // 2
+                # The end-aligned last window may sit closer than one step to the previous
+                # one: start its interval where the previous interval ended.
+                low = max(start, centre - half, covered.get(chrom, 0))
+                high = min(end, max(low, centre - half) + step)
+                if high > low:
+                    bedgraph.write(f"{chrom}\t{low}\t{high}\t{score:.5f}\n")
+                    covered[chrom] = high
+                if score >= threshold:
+                    merger.add(chrom, start, end, float(score))
+        merger.close()
+        summary["sites"] = merger.count
     seconds = time.perf_counter() - started
     summary["bases"] = int(sum(record_ends.values()))
     summary["seconds"] = round(seconds, 3)

@@ -28,11 +28,11 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
-from kegru.atomic import write_atomic
+from kegru.atomic import atomic_path
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
 from kegru.interpret import log_odds
@@ -97,11 +97,7 @@ def read_vcf(path: str | Path) -> Iterator[Variant]:
     with open_text(path) as handle:
         for number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\r\n")
-            if line.startswith("##"):
-                continue
-            if line.startswith("#"):
-                continue
-            if not line.strip():
+            if line.startswith("#") or not line.strip():  # meta lines, header, blank
                 continue
             columns = line.split("\t")
             if len(columns) < 5:
@@ -197,29 +193,37 @@ def score_variants(
     if window < 1:
         raise InputError(f"--window must be positive, got {window}")
     counts: Counter[str] = Counter()
-    with Genome(genome) as reference:
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "w") as handle:
-                handle.write("\t".join(COLUMNS) + "\n")
-                pending: list[tuple[Variant, str, str | None, str | None]] = []
-                for variant in read_vcf(vcf):
-                    pending.append(_prepare(variant, reference, window, vcf))
-                    if len(pending) >= batch_size:
-                        _score_and_write(estimator, pending, handle, counts)
-                        pending = []
+    with (
+        Genome(genome) as reference,
+        atomic_path(out) as tmp,
+        open(tmp, "w") as handle,
+    ):
+        handle.write("\t".join(COLUMNS) + "\n")
+        pending: list[_Allele] = []
+        for variant in read_vcf(vcf):
+            pending.append(_prepare(variant, reference, window, vcf))
+            if len(pending) >= batch_size:
                 _score_and_write(estimator, pending, handle, counts)
-
-        write_atomic(out, write)
+                pending = []
+        _score_and_write(estimator, pending, handle, counts)
     return {"alleles": sum(counts.values()), **{s: counts.get(s, 0) for s in STATUSES}}
 
 
-def _prepare(
-    variant: Variant, reference: Any, window: int, vcf: str | Path
-) -> tuple[Variant, str, str | None, str | None]:
-    """(variant, genome REF or status, ref window, alt window); windows None if unscored."""
+@dataclass(frozen=True)
+class _Allele:
+    """A VCF allele checked against the genome; the windows are set when ``status`` is ok."""
+
+    variant: Variant
+    status: str
+    genome_ref: str
+    ref_window: str = ""
+    alt_window: str = ""
+
+
+def _prepare(variant: Variant, reference: Any, window: int, vcf: str | Path) -> _Allele:
+    """Check ``variant`` against the genome and cut its REF and ALT windows."""
     if variant.chrom not in reference.sizes:
-        return variant, "unknown_chrom", None, None
+        return _Allele(variant, "unknown_chrom", "NA")
     size = reference.sizes[variant.chrom]
     start = variant.pos - 1
     end = start + len(variant.ref)
@@ -230,59 +234,53 @@ def _prepare(
             vcf,
             variant.line,
         )
-    genome_ref = reference.fetch(variant.chrom, start, end).upper()
+    # One read per allele: the REF bases with up to ``window`` flanking bases each side.
+    span_start = max(0, start - window)
+    span = reference.fetch(variant.chrom, span_start, min(size, end + window)).upper()
+    left, right = span[: start - span_start], span[end - span_start :]
+    genome_ref = span[start - span_start : end - span_start]
     if genome_ref != variant.ref:
-        return variant, "ref_mismatch:" + genome_ref[:SHOWN_BASES], None, None
+        return _Allele(variant, "ref_mismatch", genome_ref[:SHOWN_BASES])
     if variant.symbolic:
-        return variant, "symbolic_alt", None, None
-    left = reference.fetch(variant.chrom, max(0, start - window), start).upper()
-    right = reference.fetch(variant.chrom, end, min(size, end + window)).upper()
-    ref_window = allele_windows(left, variant.ref, right, window)
-    alt_window = allele_windows(left, variant.alt, right, window)
-    return variant, "ok", ref_window, alt_window
+        return _Allele(variant, "symbolic_alt", genome_ref)
+    return _Allele(
+        variant,
+        "ok",
+        genome_ref,
+        allele_windows(left, variant.ref, right, window),
+        allele_windows(left, variant.alt, right, window),
+    )
 
 
 def _score_and_write(
-    estimator: Estimator,
-    pending: list[tuple[Variant, str, str | None, str | None]],
-    handle: Any,
-    counts: Counter[str],
+    estimator: Estimator, pending: list[_Allele], handle: IO[str], counts: Counter[str]
 ) -> None:
-    scored = [(r, a) for _, status, r, a in pending if status == "ok"]
-    minimum = int(estimator.params.get("k", 1))
-    sequences = [s for pair in scored for s in pair]
-    too_short = [s for s in sequences if len(s) < minimum]
-    if too_short:
-        raise InputError(f"a variant window is shorter than the model's k ({minimum})")
+    """Score the ok alleles of ``pending`` in one call and write one row per allele."""
+    sequences = [s for a in pending if a.status == "ok" for s in (a.ref_window, a.alt_window)]
+    if any(len(s) < estimator.min_length for s in sequences):
+        raise InputError(f"a variant window is shorter than the model's k ({estimator.min_length})")
     probabilities = estimator.predict_proba(sequences) if sequences else np.zeros(0)
-    ref_scores, alt_scores = probabilities[0::2], probabilities[1::2]
-    ratios = log_odds(alt_scores) - log_odds(ref_scores)
-    next_scored = 0
-    for variant, status, _, _ in pending:
-        genome_ref = variant.ref
+    ref_scores, alt_scores = iter(probabilities[0::2]), iter(probabilities[1::2])
+    for allele in pending:
         cells = ["NA"] * 4
-        if status.startswith("ref_mismatch:"):
-            status, genome_ref = status.split(":", 1)
-        elif status == "unknown_chrom":
-            genome_ref = "NA"
-        elif status == "ok":
-            j = next_scored
-            next_scored += 1
+        if allele.status == "ok":
+            ref_score, alt_score = next(ref_scores), next(alt_scores)
             cells = [
-                f"{ref_scores[j]:.6g}",
-                f"{alt_scores[j]:.6g}",
-                f"{alt_scores[j] - ref_scores[j]:.6g}",
-                f"{ratios[j]:.6g}",
+                f"{ref_score:.6g}",
+                f"{alt_score:.6g}",
+                f"{alt_score - ref_score:.6g}",
+                f"{log_odds(alt_score) - log_odds(ref_score):.6g}",
             ]
-        counts[status] += 1
+        counts[allele.status] += 1
+        variant = allele.variant
         row = [
             variant.chrom,
             str(variant.pos),
             variant.id,
             variant.ref,
             variant.alt,
-            status,
-            genome_ref,
+            allele.status,
+            allele.genome_ref,
             *cells,
             str(variant.line),
         ]
