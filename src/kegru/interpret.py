@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from kegru.atomic import write_atomic, write_json, write_text
+from kegru.atomic import atomic_path, write_json, write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
 from kegru.sequences import BASE_CODES, BASES, OTHER_BASE, read_fasta
@@ -199,11 +199,9 @@ def plot_importance_logo(
 ) -> Path:
     """Draw the importance logo of one sequence into a PNG (written atomically)."""
     import logomaker
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import pandas as pd
+
+    from kegru.plotting import plt, save_png
 
     frame = pd.DataFrame(weighted_onehot(sequence, importance), columns=list(BASES))
     width = min(40.0, max(6.0, len(sequence) / 6))
@@ -214,9 +212,10 @@ def plot_importance_logo(
         axis.set_xlabel("position")
         axis.set_title(title, fontsize=9)
         figure.tight_layout()
-        return write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=90))
-    finally:
+    except BaseException:
         plt.close(figure)
+        raise
+    return save_png(figure, Path(path), dpi=90)
 
 
 @dataclass
@@ -261,12 +260,9 @@ class Interpretation:
         }
         if self.attention is not None:
             arrays["attention"] = self.attention.astype(np.float32)
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "wb") as handle:
-                np.savez_compressed(handle, **arrays)
-
-        return write_atomic(path, write)
+        with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)
+        return Path(path)
 
 
 def interpret_sequences(

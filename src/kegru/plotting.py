@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
 
 from kegru.atomic import write_atomic  # noqa: E402
@@ -41,7 +42,7 @@ def plot_roc_pr(
         diagonal=False,
         baseline=float(np.mean(labels)),
     )
-    return _save(roc, out_dir / "roc.png"), _save(pr, out_dir / "pr.png")
+    return save_png(roc, out_dir / "roc.png"), save_png(pr, out_dir / "pr.png")
 
 
 def _curve(x, y, xlabel, ylabel, title, diagonal, baseline=None):
@@ -56,7 +57,10 @@ def _curve(x, y, xlabel, ylabel, title, diagonal, baseline=None):
     return figure
 
 
-def _save(figure, path: Path) -> Path:
-    write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=110))
-    plt.close(figure)
+def save_png(figure: Figure, path: Path, dpi: int = 110) -> Path:
+    """Write ``figure`` as a PNG (atomically) and close it, also when writing fails."""
+    try:
+        write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=dpi))
+    finally:
+        plt.close(figure)
     return path
