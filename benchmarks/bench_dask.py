@@ -12,20 +12,18 @@ Run: ``python benchmarks/bench_dask.py [--trials N] [--epochs N] [--max-train N]
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import tempfile
 import time
-from pathlib import Path
 
-from kegru import __version__
+from common import RESULTS_DIR, SHARED_DATA, environment
+
 from kegru.atomic import write_json
 from kegru.datasets_config import DatasetSpec
 from kegru.studies import Setting, Study, run_study
 
-RESULTS = Path(__file__).parent / "results" / "dask_speedup.json"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "encode_deepbind"
+RESULTS = RESULTS_DIR / "dask_speedup.json"
+DATA = SHARED_DATA / "encode_deepbind"
 SETS = {
     "REST_GM12878": "REST_GM12878_NRSF_HudsonAlpha",
     "GABPA_GM12878": "GABPA_GM12878_GABP_HudsonAlpha",
@@ -105,13 +103,7 @@ def main() -> None:
         "all_seconds_2_workers": [round(x, 2) for x in twos],
         "speedup": round(one / two, 3),
         "trials_per_hour_2_workers": round(3600 * n_trials / two, 1),
-        "environment": {
-            "kegru": __version__,
-            "machine": platform.machine(),
-            "cpu_cores": os.cpu_count(),
-            "note": args.note,
-            "load_average_1min_at_end": round(os.getloadavg()[0], 2),
-        },
+        "environment": environment(args.note),
     }
     write_json(RESULTS, result)
     print(result)

@@ -18,20 +18,19 @@ Run: ``nice -n 5 python benchmarks/bench_extensions.py [--budget default] [--see
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from common import RESULTS_DIR, SHARED_DATA, environment
 
-from kegru import __version__
 from kegru.atomic import write_json
 from kegru.pipeline import train_and_evaluate
 
-RESULTS_DIR = Path(__file__).parent / "results"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "encode_deepbind"
+DATA = SHARED_DATA / "encode_deepbind"
 DATASETS = {
     "REST": "REST_GM12878_NRSF_HudsonAlpha",
     "MYC": "MYC_H1-hESC_c-Myc_Stanford",
@@ -106,59 +105,61 @@ def main() -> None:
     runs: list[dict] = []
     if args.resume and results.is_file():
         runs = json.loads(results.read_text())["runs"]
-    done = {(r["dataset"], r["variant"], r["seed"]) for r in runs}
     settings = {**base, "epochs": epochs or "package default"}
+    done = {_key(r) for r in runs}
+    todo = [
+        (dataset, variant, seed)
+        for seed, dataset, variant in itertools.product(args.seeds, args.datasets, args.variants)
+        if (dataset, variant, seed) not in done
+    ]
     with tempfile.TemporaryDirectory() as scratch:
-        for seed in args.seeds:
-            for dataset in args.datasets:
-                stem = DATASETS[dataset]
-                for variant in args.variants:
-                    if (dataset, variant, seed) in done:
-                        continue
-                    started = time.perf_counter()
-                    metrics = train_and_evaluate(
-                        DATA / f"{stem}_AC.seq.gz",
-                        Path(scratch) / f"{dataset}_{variant}_{seed}",
-                        test=DATA / f"{stem}_B.seq.gz",
-                        params={**base, **VARIANTS[variant]},
-                        seed=seed,
-                        epochs=epochs,
-                        progress=False,
-                    )
-                    runs.append(
-                        {
-                            "dataset": dataset,
-                            "variant": variant,
-                            "seed": seed,
-                            "auc": round(metrics["auc"], 4),
-                            "aps": round(metrics["aps"], 4),
-                            "best_epoch": metrics["best_epoch"],
-                            "seconds": round(time.perf_counter() - started, 1),
-                        }
-                    )
-                    print(runs[-1], flush=True)
-                    if args.resume and results.is_file():  # a parallel process may have added runs
-                        on_disk = json.loads(results.read_text())["runs"]
-                        mine = {(r["dataset"], r["variant"], r["seed"]) for r in runs}
-                        runs = runs + [
-                            r
-                            for r in on_disk
-                            if (r["dataset"], r["variant"], r["seed"]) not in mine
-                        ]
-                    write_json(
-                        results,
-                        {
-                            "settings": settings,
-                            "negatives": "dinucleotide shuffles (train and test)",
-                            "runs": runs,
-                            "summary": _summary(runs),
-                            "environment": {
-                                "kegru": __version__,
-                                "torch": torch.__version__,
-                                "machine": platform.machine(),
-                            },
-                        },
-                    )
+        for dataset, variant, seed in todo:
+            runs.append(_train_pair_member(dataset, variant, seed, base, epochs, Path(scratch)))
+            print(runs[-1], flush=True)
+            if args.resume and results.is_file():  # a parallel process may have added runs
+                mine = {_key(r) for r in runs}
+                on_disk = json.loads(results.read_text())["runs"]
+                runs += [r for r in on_disk if _key(r) not in mine]
+            write_json(
+                results,
+                {
+                    "settings": settings,
+                    "negatives": "dinucleotide shuffles (train and test)",
+                    "runs": runs,
+                    "summary": _summary(runs),
+                    "environment": environment(),
+                },
+            )
+
+
+def _key(run: dict) -> tuple[str, str, int]:
+    return run["dataset"], run["variant"], run["seed"]
+
+
+def _train_pair_member(
+    dataset: str, variant: str, seed: int, base: dict, epochs: int | None, scratch: Path
+) -> dict:
+    """Train one variant on one data set and seed; its test AUC/APS and time."""
+    stem = DATASETS[dataset]
+    started = time.perf_counter()
+    metrics = train_and_evaluate(
+        DATA / f"{stem}_AC.seq.gz",
+        scratch / f"{dataset}_{variant}_{seed}",
+        test=DATA / f"{stem}_B.seq.gz",
+        params={**base, **VARIANTS[variant]},
+        seed=seed,
+        epochs=epochs,
+        progress=False,
+    )
+    return {
+        "dataset": dataset,
+        "variant": variant,
+        "seed": seed,
+        "auc": round(metrics["auc"], 4),
+        "aps": round(metrics["aps"], 4),
+        "best_epoch": metrics["best_epoch"],
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import tempfile
 import time
@@ -29,14 +28,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from common import RESULTS_DIR, SHARED_DATA, environment
 
-from kegru import __version__
 from kegru.atomic import write_json
 from kegru.genome import Genome, sha256_file
 from kegru.prepare import PrepareConfig, prepare_dataset
 
-RESULTS = Path(__file__).parent / "results" / "prepare.json"
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yeast_pho4"
+RESULTS = RESULTS_DIR / "prepare.json"
+DATA = SHARED_DATA / "yeast_pho4"
 HG38_BP = 3_099_922_541  # GRCh38 primary assembly incl. unplaced contigs
 HG38_PEAKS = 50_000
 
@@ -76,12 +75,7 @@ def main() -> None:
     peaks = DATA / "pho4_chip_bound_regions_sacCer3.bed"
     genome_bytes = genome.stat().st_size
     results: dict[str, object] = {
-        "environment": {
-            "kegru": __version__,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-        },
+        "environment": environment(),
         "genome_bytes": genome_bytes,
     }
     with tempfile.TemporaryDirectory() as scratch:

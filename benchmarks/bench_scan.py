@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import tempfile
 from pathlib import Path
 
 import torch
+from common import RESULTS_DIR, SHARED_DATA, environment
 
-from kegru import __version__
 from kegru.atomic import write_json
 from kegru.pipeline import train_and_evaluate
 from kegru.prepare import PrepareConfig, prepare_dataset
 from kegru.scan import scan_file
 
-RESULTS = Path(__file__).parent / "results" / "scan.json"
-YEAST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "yeast_pho4"
+RESULTS = RESULTS_DIR / "scan.json"
+YEAST = SHARED_DATA / "yeast_pho4"
 GENOME = YEAST / "S288C_R64_chrI-XVI.fa"
 REGIONS = YEAST / "pho4_chip_bound_regions_sacCer3.bed"
 WIDTH = 301
@@ -102,14 +101,7 @@ def main() -> None:
         "bound_regions_hit": hit,
         "bound_regions": total,
         "model_test_auc": round(metrics["auc"], 4),
-        "note": args.note,
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),
-        "environment": {
-            "kegru": __version__,
-            "torch": torch.__version__,
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
-        },
+        "environment": environment(args.note),
     }
     write_json(RESULTS, result)
     print(result)

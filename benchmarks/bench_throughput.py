@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
+from common import RESULTS_DIR, environment
 from torch import nn
 
-from kegru import __version__
 from kegru.atomic import write_json
 from kegru.models.kegru_network import KegruNetwork
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import make_optimizer
 
-RESULTS = Path(__file__).parent / "results" / "throughput.json"
+RESULTS = RESULTS_DIR / "throughput.json"
 
 
 def _data(n: int, length: int = 101, seed: int = 0):
@@ -126,12 +124,7 @@ def main() -> None:
         for mode in ("train", "infer")
         for path in ("fast_cpu", "nn_gru")
     }
-    results["environment"] = {
-        "torch": torch.__version__,
-        "kegru": __version__,
-        "machine": platform.machine(),
-        "processor": platform.processor(),
-    }
+    results["environment"] = environment()
     write_json(RESULTS, results)
     print(json.dumps(results["speedup_vs_padded_units80"], indent=1))
 
