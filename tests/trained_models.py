@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from kegru.estimators import Estimator
+from kegru.sequences import BASES, reverse_complement
 
 #: Settings that let a KEGRU learn a motif in a few epochs on one core.
 QUICK = {"units": 32, "dim": 50, "pooling": "max", "learning_rate": 0.01, "batch_size": 64}
@@ -31,7 +32,7 @@ class LinearToy(Estimator):
         self.calls += 1
         logits = np.array(
             [
-                sum(self.weights[i, "ACGT".index(b)] for i, b in enumerate(s) if b != "N")
+                sum(self.weights[i, BASES.index(b)] for i, b in enumerate(s) if b != "N")
                 for s in sequences
             ]
         )
@@ -50,7 +51,7 @@ class PlantedToy(LinearToy):
     def __init__(self, motif: str):
         super().__init__(np.zeros((1, 4)))
         self.motif = motif
-        self.motif_rc = motif[::-1].translate(str.maketrans("ACGT", "TGCA"))
+        self.motif_rc = reverse_complement(motif)
 
     def predict_proba(self, sequences):
         self.calls += 1
