@@ -208,52 +208,20 @@ def fit_module(
     optimizer = make_optimizer(
         config.optimizer, [p for p in module.parameters() if p.requires_grad], config.learning_rate
     )
-    loss_fn = nn.BCEWithLogitsLoss()
+    step = _Step(module, optimizer, nn.BCEWithLogitsLoss(), device, collate)
     n = len(train_labels)
     train_labels = train_labels.float()
+    validate = valid_inputs is not None and valid_labels is not None
+    stopping = _EarlyStopping(config.patience)
     history: list[dict] = []
-    best_auc, best_state, stale = -math.inf, None, 0
-    progress = None
-    if config.verbose:
-        from tqdm.auto import tqdm
-
-        progress = tqdm(total=config.epochs, desc="epochs", unit="epoch")
+    progress = _EpochProgress(config.epochs) if config.verbose else None
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
-        module.train()
-        if batch_order is not None:
-            batches = batch_order(rng)
-        else:
-            permutation = rng.permutation(n)
-            batches = [
-                permutation[i : i + config.batch_size] for i in range(0, n, config.batch_size)
-            ]
-        total_loss = 0.0
-        for index in batches:
-            index_tensor = torch.as_tensor(index)
-            batch = _to(_take(train_inputs, index_tensor, collate), device)
-            target = train_labels[index_tensor].to(device)
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(module(**batch), target)
-            loss.backward()
-            optimizer.step()
-            total_loss += float(loss.detach()) * len(index)
-        row = {"epoch": epoch, "train_loss": total_loss / n}
-        if valid_inputs is not None and valid_labels is not None:
-            logits = predict_logits(module, valid_inputs, 1000, device, collate, order=valid_order)
-            targets = valid_labels.float().numpy()
-            row["valid_loss"] = float(
-                loss_fn(torch.as_tensor(logits, dtype=torch.float32), torch.as_tensor(targets))
-            )
-            row["valid_auc"], row["valid_aps"] = _ranking_metrics(targets, logits)
-            score = row["valid_auc"] if not math.isnan(row["valid_auc"]) else -row["valid_loss"]
-            improved = score > best_auc
-            if improved:
-                best_auc, stale = score, 0
-                best_state = copy.deepcopy(module.state_dict())
-            else:
-                stale += 1
-            row["best"] = improved
+        batches = batch_order(rng) if batch_order is not None else _shuffled(n, config, rng)
+        row = {"epoch": epoch, "train_loss": step.train_epoch(train_inputs, train_labels, batches)}
+        if validate:
+            row.update(step.validate(valid_inputs, valid_labels, valid_order))
+            row["best"] = stopping.update(_selection_score(row), module)
         else:
             row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
         row["seconds"] = time.perf_counter() - started
@@ -261,17 +229,102 @@ def fit_module(
         if log_path is not None:
             write_epoch_log(log_path, history)
         if progress is not None:
-            progress.set_postfix(
-                loss=f"{row['train_loss']:.4f}", val_auc=f"{row.get('valid_auc', math.nan):.4f}"
-            )
-            progress.update(1)
-        if valid_inputs is not None and stale >= config.patience:
+            progress.update(row)
+        if validate and stopping.stale >= config.patience:
             break
     if progress is not None:
         progress.close()
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    stopping.restore_best(module)
     return history
+
+
+def _shuffled(n: int, config: TrainConfig, rng: np.random.Generator) -> list[np.ndarray]:
+    """The default batches of an epoch: a random permutation cut into batch-size pieces."""
+    permutation = rng.permutation(n)
+    return [permutation[i : i + config.batch_size] for i in range(0, n, config.batch_size)]
+
+
+def _selection_score(row: dict) -> float:
+    """What picks the best epoch: validation AUC, or minus the loss when AUC is undefined."""
+    return row["valid_auc"] if not math.isnan(row["valid_auc"]) else -row["valid_loss"]
+
+
+@dataclass
+class _Step:
+    """One epoch of training and one pass over the validation set for ``module``."""
+
+    module: nn.Module
+    optimizer: torch.optim.Optimizer
+    loss_fn: nn.Module
+    device: torch.device
+    collate: Collate | None
+
+    def train_epoch(self, inputs: Batch, labels: torch.Tensor, batches: list[np.ndarray]) -> float:
+        """Take one optimizer step per batch; return the mean training loss."""
+        self.module.train()
+        total_loss = 0.0
+        for index in batches:
+            index_tensor = torch.as_tensor(index)
+            batch = _to(_take(inputs, index_tensor, self.collate), self.device)
+            target = labels[index_tensor].to(self.device)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = self.loss_fn(self.module(**batch), target)
+            loss.backward()
+            self.optimizer.step()
+            total_loss += float(loss.detach()) * len(index)
+        return total_loss / len(labels)
+
+    def validate(
+        self, inputs: Batch, labels: torch.Tensor, order: np.ndarray | None
+    ) -> dict[str, float]:
+        """Validation loss, AUC and APS of the module as it is now."""
+        logits = predict_logits(self.module, inputs, 1000, self.device, self.collate, order=order)
+        targets = labels.float().numpy()
+        loss = self.loss_fn(torch.as_tensor(logits, dtype=torch.float32), torch.as_tensor(targets))
+        auc, aps = _ranking_metrics(targets, logits)
+        return {"valid_loss": float(loss), "valid_auc": auc, "valid_aps": aps}
+
+
+class _EarlyStopping:
+    """Remember the best epoch's weights and count the epochs since it."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.best_score = -math.inf
+        self.best_state: dict | None = None
+        self.stale = 0
+
+    def update(self, score: float, module: nn.Module) -> bool:
+        """Record an epoch's score; return whether it is the best so far."""
+        if score > self.best_score:
+            self.best_score, self.stale = score, 0
+            self.best_state = copy.deepcopy(module.state_dict())
+            return True
+        self.stale += 1
+        return False
+
+    def restore_best(self, module: nn.Module) -> None:
+        """Load the best epoch's weights back (no-op without a validation set)."""
+        if self.best_state is not None:
+            module.load_state_dict(self.best_state)
+
+
+class _EpochProgress:
+    """A tqdm bar over epochs showing the training loss and validation AUC."""
+
+    def __init__(self, epochs: int):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=epochs, desc="epochs", unit="epoch")
+
+    def update(self, row: dict) -> None:
+        self.bar.set_postfix(
+            loss=f"{row['train_loss']:.4f}", val_auc=f"{row.get('valid_auc', math.nan):.4f}"
+        )
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def write_epoch_log(path: str | Path, history: list[dict]) -> None:
