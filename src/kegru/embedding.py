@@ -7,9 +7,12 @@ every vocabulary k-mer explicitly; the ``Word2Vec`` object never leaves this mod
 from __future__ import annotations
 
 import numpy as np
-from gensim.models import Word2Vec
 
 from kegru.tokenizer import PAD, KmerTokenizer
+
+#: Embedding strategies (the paper's Figure 3): random and trained, word2vec and frozen,
+#: word2vec and fine-tuned.
+EMBEDDINGS = ("no-init", "init-no-train", "init-train")
 
 
 def train_kmer_vectors(
@@ -42,6 +45,8 @@ def train_kmer_vectors(
     n_found : int
         How many vocabulary k-mers word2vec learned.
     """
+    from gensim.models import Word2Vec  # heavy; only needed when training
+
     sentences = tokenizer.words(tokens, lengths)
     # One worker: gensim is only reproducible for a fixed seed with a single thread.
     model = Word2Vec(sentences=sentences, vector_size=dim, seed=seed, workers=1)

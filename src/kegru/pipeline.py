@@ -33,8 +33,6 @@ from kegru.sequences import LabelledSequences, read_fasta, read_labelled
 from kegru.splits import assign_splits, random_split
 
 METRICS_FILE = "metrics.json"
-#: Run-time settings passed to every family that has them.
-RUN_SETTINGS = ("seed", "epochs", "threads", "device", "verbose")
 
 
 @dataclass
@@ -169,7 +167,10 @@ def train_and_evaluate(
     """
     out_dir = Path(out_dir)
     params = dict(params or {})
-    estimator = make_estimator(model, **params)
+    run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
+    if epochs is not None:
+        run["epochs"] = epochs
+    estimator = _make_with_run_settings(model, params, run)
     data = prepare_data(
         train,
         test,
@@ -180,22 +181,11 @@ def train_and_evaluate(
         seed,
         min_length=estimator.min_length,
     )
-    run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
-    if epochs is not None:
-        run["epochs"] = epochs
-    for name, value in run.items():
-        if name in estimator.defaults and name not in params:
-            estimator.params[name] = value
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
-    started = time.perf_counter()
-    estimator.fit(data.train, data.valid, log_path=out_dir / "epoch_log.tsv")
-    train_seconds = time.perf_counter() - started
-    estimator.save(out_dir)
-    scores = estimator.predict_proba(data.test.sequences)
-    write_text(out_dir / "test_predictions.tsv", _predictions_table(data.test, scores))
+    train_seconds = _fit_and_save(estimator, data, out_dir)
     name = dataset_name or _dataset_name(train)
-    plot_roc_pr(data.test.labels, scores, out_dir, title=name)
+    scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
         **binary_metrics(data.test.labels, scores),
         "dataset": name,
@@ -214,6 +204,34 @@ def train_and_evaluate(
     }
     write_json(out_dir / METRICS_FILE, metrics)
     return metrics
+
+
+def _make_with_run_settings(model: str, params: dict[str, Any], run: dict[str, Any]) -> Estimator:
+    """An estimator of ``model`` with ``params``; run settings fill what ``params`` leaves."""
+    estimator = make_estimator(model, **params)
+    for name, value in run.items():
+        if name in estimator.defaults and name not in params:
+            estimator.params[name] = value
+    return estimator
+
+
+def _fit_and_save(estimator: Estimator, data: PreparedData, out_dir: Path) -> float:
+    """Train on ``data.train`` (best epoch chosen on ``data.valid``), save; return seconds."""
+    started = time.perf_counter()
+    estimator.fit(data.train, data.valid, log_path=out_dir / "epoch_log.tsv")
+    train_seconds = time.perf_counter() - started
+    estimator.save(out_dir)
+    return train_seconds
+
+
+def _score_test_set(
+    estimator: Estimator, test: LabelledSequences, out_dir: Path, name: str
+) -> np.ndarray:
+    """Score the test set; write its predictions and ROC/PR curves; return the scores."""
+    scores = estimator.predict_proba(test.sequences)
+    write_text(out_dir / "test_predictions.tsv", _predictions_table(test, scores))
+    plot_roc_pr(test.labels, scores, out_dir, title=name)
+    return scores
 
 
 def _dataset_name(path: str | Path) -> str:

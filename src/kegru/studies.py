@@ -41,6 +41,7 @@ import pandas as pd
 
 from kegru.atomic import write_atomic, write_json
 from kegru.datasets_config import DatasetSpec, read_datasets
+from kegru.embedding import EMBEDDINGS
 from kegru.errors import InputError
 from kegru.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir, trial_state
 
@@ -52,7 +53,6 @@ SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 GRID_UNITS = (50, 80, 100)
 GRID_OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop": "RMSprop"}
-EMBEDDINGS = ("no-init", "init-no-train", "init-train")
 SENSITIVITY = {"k": (4, 5, 6), "stride": (2, 3, 4, 5), "dim": (50, 100, 150, 200)}
 BASELINE_MODELS = ("kegru", "cnn_zh", "deepbind", "gkmsvm", "gc")
 MODEL_NAMES = {

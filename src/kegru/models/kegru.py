@@ -18,14 +18,13 @@ import numpy as np
 import torch
 
 from kegru.atomic import write_text
-from kegru.embedding import train_kmer_vectors
+from kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.errors import InputError
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
 
-EMBEDDINGS = ("no-init", "init-no-train", "init-train")
 RC_MODES = ("none", "augment", "conjoined", "canonical")
 VOCABULARY_FILE = "vocabulary.txt"
 
