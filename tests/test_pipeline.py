@@ -92,7 +92,8 @@ def test_predict_mixed_lengths(rest_model, shared_data, tmp_path):
     ]
     fasta.write_text("".join(f">{name} description\n{seq}\n" for name, seq in records))
     out = tmp_path / "preds.tsv"
-    assert main(["predict", str(rest_model), str(fasta), "--out", str(out)]) == 0
+    args = ["predict", str(rest_model), str(fasta), "--out", str(out), "--strand", "forward"]
+    assert main(args) == 0
     rows = [line.split("\t") for line in out.read_text().splitlines()]
     assert [r[0] for r in rows] == ["site", "short", "long", "k"]
     scores = np.array([float(r[1]) for r in rows])

@@ -2,17 +2,21 @@
 
 Each command lives in ``kegru.commands.<name>`` and exposes ``add_parser(subparsers)`` and
 ``run(args) -> int``. Bad input (:class:`kegru.errors.InputError`) prints one line and
-exits with status 2.
+exits with status 2. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
+(:mod:`kegru.logs`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from kegru import __version__
+from kegru.commands._options import add_logging_options
 from kegru.errors import InputError
+from kegru.logs import configure_logging
 
 #: Command modules, in the order ``kegru --help`` lists them.
 COMMANDS = [
@@ -26,6 +30,7 @@ COMMANDS = [
     "interpret",
     "scan",
     "variants",
+    "info",
     "demo",
 ]
 
@@ -45,14 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
                 continue  # command not part of this build
             raise
         module.add_parser(subparsers)
+        add_logging_options(subparsers.choices[name])
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(words)
+    args.command_line = ["kegru", *words]
     try:
+        configure_logging(args.verbose, args.quiet, args.log_file)
+        logging.getLogger("kegru.cli").debug("kegru %s: %s", __version__, " ".join(words))
         return int(args.run(args) or 0)
     except InputError as error:
         print(f"kegru {args.command}: error: {error}", file=sys.stderr)

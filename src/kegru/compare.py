@@ -51,6 +51,7 @@ def compare_models(
     n_jobs: int | None = None,
     scheduler: str | None = None,
     progress: bool = True,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Train every family in ``models`` on every data set; write the table and Figure 2.
 
@@ -69,6 +70,7 @@ def compare_models(
         n_jobs=n_jobs,
         scheduler=scheduler,
         progress=progress,
+        device=device,
     )
     record, results = load_study(out_dir)
     finished = results[results["status"] == "done"]

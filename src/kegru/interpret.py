@@ -28,6 +28,7 @@ import numpy as np
 from kegru.atomic import atomic_path, write_json, write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
+from kegru.model_card import default_window
 from kegru.sequences import BASE_CODES, BASES, OTHER_BASE, read_fasta
 
 #: Probabilities are clipped to [EPSILON, 1 - EPSILON] before taking log-odds.
@@ -280,6 +281,14 @@ def interpret_sequences(
     )
 
 
+def centre_crop(sequence: str, window: int | None) -> str:
+    """The central ``window`` bases of ``sequence`` (all of it when shorter or no window)."""
+    if window is None or len(sequence) <= window:
+        return sequence
+    start = (len(sequence) - window) // 2
+    return sequence[start : start + window]
+
+
 def _safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "seq"
 
@@ -294,6 +303,9 @@ def interpret_file(
     motifs: bool = True,
     batch_size: int = 32,
     jaspar_taxa: tuple[str, ...] = ("vertebrates", "fungi"),
+    window: int | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Interpret a saved model on a FASTA file; write arrays, logos, motifs and matches.
 
@@ -317,6 +329,12 @@ def interpret_file(
     jaspar_taxa : tuple of str
         JASPAR CORE taxonomic groups to match against (``vertebrates``, ``fungi``,
         ``insects``, ``plants``, ``nematodes``, ``urochordates``).
+    window : int, optional
+        Sequences longer than this are cut to their central ``window`` bp (the model saw
+        windows of its training length; mutagenesis costs grow with the square of the
+        length). Default: the model's training sequence length; 0 keeps whole sequences.
+    device, threads
+        Where the model runs and on how many threads.
 
     Returns
     -------
@@ -326,13 +344,15 @@ def interpret_file(
     if top < 0:
         raise InputError(f"--top must not be negative, got {top}")
     out_dir = Path(out_dir)
-    estimator = load_model(model_dir)
+    window = default_window(model_dir, window) if window != 0 else None
+    estimator = load_model(model_dir, device=device, threads=threads)
     records = read_fasta(fasta)
     records.require_min_length(estimator.min_length, "the model's shortest input")
     n_total = len(records)
     if max_sequences is not None and n_total > max_sequences:
         records = records.subset(np.arange(max_sequences))
-    result = interpret_sequences(estimator, records.names, records.sequences, batch_size)
+    sequences = [centre_crop(s, window) for s in records.sequences]
+    result = interpret_sequences(estimator, records.names, sequences, batch_size)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.save(out_dir / "importance.npz")
     rows = ["name\tlength\tscore"] + [
@@ -352,6 +372,7 @@ def interpret_file(
         "fasta": Path(fasta).name,
         "n_sequences": len(result.names),
         "n_in_file": n_total,
+        "window": window,
         "attention": result.attention is not None,
         "logos": logos,
     }

@@ -2,7 +2,8 @@
 
 A trained model directory holds:
 
-``config.json``          model family, hyper-parameters, package version, training history
+``config.json``          model family, hyper-parameters, package version, training history,
+                         the model card (:mod:`kegru.model_card`)
 weights / vocabulary     the family's learned state (safetensors, JSON, text)
 ``splits.tsv``           every training record's file, line, name, label and split
 ``epoch_log.tsv``        per-epoch loss and validation metrics (neural families)
@@ -27,10 +28,13 @@ from kegru.atomic import write_json, write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model, make_estimator
 from kegru.metrics import binary_metrics
+from kegru.model_card import training_card
 from kegru.negatives import add_shuffled_negatives
 from kegru.plotting import plot_roc_pr
+from kegru.progress import progress_bar
 from kegru.sequences import LabelledSequences, read_fasta, read_labelled
 from kegru.splits import assign_splits, random_split
+from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
 
 METRICS_FILE = "metrics.json"
 
@@ -136,6 +140,7 @@ def train_and_evaluate(
     negatives_path: str | Path | None = None,
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
+    command_line: list[str] | None = None,
 ) -> dict[str, Any]:
     """Train a model family on a data set, evaluate it on the test split, save everything.
 
@@ -159,6 +164,8 @@ def train_and_evaluate(
         Show progress bars.
     dataset_name : str, optional
         Name recorded in the metrics (default: the training file's name).
+    command_line : list of str, optional
+        The command that trained the model, recorded in its model card.
 
     Returns
     -------
@@ -183,8 +190,18 @@ def train_and_evaluate(
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
-    train_seconds = _fit_and_save(estimator, data, out_dir)
     name = dataset_name or _dataset_name(train)
+    card = training_card(
+        dataset=name,
+        train=train,
+        test=test,
+        negatives_path=negatives_path,
+        lengths=np.asarray([len(s) for s in data.train.sequences]),
+        negatives=data.negatives,
+        test_negatives=data.test_negatives,
+        command_line=command_line,
+    )
+    train_seconds = _fit_and_save(estimator, data, out_dir, card)
     scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
         **binary_metrics(data.test.labels, scores),
@@ -215,12 +232,15 @@ def _make_with_run_settings(model: str, params: dict[str, Any], run: dict[str, A
     return estimator
 
 
-def _fit_and_save(estimator: Estimator, data: PreparedData, out_dir: Path) -> float:
-    """Train on ``data.train`` (best epoch chosen on ``data.valid``), save; return seconds."""
+def _fit_and_save(
+    estimator: Estimator, data: PreparedData, out_dir: Path, card: dict[str, Any]
+) -> float:
+    """Train on ``data.train`` (best epoch chosen on ``data.valid``), save with the model
+    card; return the training seconds."""
     started = time.perf_counter()
     estimator.fit(data.train, data.valid, log_path=out_dir / "epoch_log.tsv")
     train_seconds = time.perf_counter() - started
-    estimator.save(out_dir)
+    estimator.save(out_dir, card=card)
     return train_seconds
 
 
@@ -248,12 +268,17 @@ def evaluate_model(
     format: str | None = None,
     seed: int = 0,
     out: str | Path | None = None,
+    *,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Score a labelled file with a saved model; return (and optionally write) its metrics.
 
-    Positives-only files get dinucleotide-shuffled negatives (seeded), as in training.
+    Positives-only files get dinucleotide-shuffled negatives (seeded), as in training. The
+    model is scored as it was trained (one strand unless the model pools both itself), so the
+    metrics compare with the ones training wrote. ``device`` and ``threads`` say where it runs.
     """
-    estimator = load_model(model_dir)
+    estimator = load_model(model_dir, device=device, threads=threads)
     labelled = _with_negatives(read_labelled(data, format=format), seed)
     estimator_check_lengths(estimator, labelled)
     scores = estimator.predict_proba(labelled.sequences)
@@ -275,11 +300,47 @@ def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> No
     data.require_min_length(estimator.min_length, "the model's minimum length")
 
 
-def predict_file(model_dir: str | Path, fasta: str | Path, out: str | Path) -> Path:
-    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``."""
-    estimator = load_model(model_dir)
+def predict_file(
+    model_dir: str | Path,
+    fasta: str | Path,
+    out: str | Path,
+    *,
+    strand: str = DEFAULT_STRAND,
+    device: str = "cpu",
+    threads: int | None = None,
+    batch_size: int = 10_000,
+    progress: bool = False,
+) -> Path:
+    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        A model directory from ``kegru train``.
+    fasta : str or Path
+        Sequences (gzip ok), any length the model accepts.
+    out : str or Path
+        Output TSV (written atomically).
+    strand : str
+        ``forward``, ``mean`` (default) or ``max``: how the two strands of a model that is
+        not strand-symmetric are combined (:mod:`kegru.strands`).
+    device, threads
+        Where the model runs (``cpu``, ``cuda``, ``auto``) and on how many threads.
+    batch_size : int
+        Sequences per call to the model (the progress bar moves per batch).
+    progress : bool
+        Show a progress bar counted in sequences.
+    """
+    check_strand(strand)
+    estimator = load_model(model_dir, device=device, threads=threads)
     records = read_fasta(fasta)
     estimator_check_lengths(estimator, records)
-    scores = estimator.predict_proba(records.sequences)
+    sequences = records.sequences
+    scores = np.zeros(len(sequences))
+    with progress_bar(len(sequences), "predict", "seq", enabled=progress) as bar:
+        for first in range(0, len(sequences), batch_size):
+            batch = sequences[first : first + batch_size]
+            scores[first : first + len(batch)] = predict_strands(estimator, batch, strand)
+            bar.update(len(batch))
     lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
     return write_text(out, "\n".join(lines) + "\n")

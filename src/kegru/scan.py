@@ -33,7 +33,9 @@ import numpy as np
 from kegru.atomic import atomic_path
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
+from kegru.model_card import default_window
 from kegru.sequences import clean_sequence, open_text
+from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
 
 
 @dataclass
@@ -191,6 +193,7 @@ def scan_windows(
     threshold: float = 0.5,
     batch_size: int = 2048,
     max_n_fraction: float = 0.1,
+    strand: str = DEFAULT_STRAND,
 ) -> dict[str, Any]:
     """Score every window of every record; write the bedGraph and the merged sites BED.
 
@@ -210,6 +213,8 @@ def scan_windows(
         Windows per ``predict_proba`` call.
     max_n_fraction : float
         Windows with a larger share of N are skipped.
+    strand : str
+        ``forward``, ``mean`` or ``max`` (:mod:`kegru.strands`).
 
     Returns
     -------
@@ -244,7 +249,7 @@ def scan_windows(
             index = np.flatnonzero(keep)
             if len(index) == 0:
                 continue
-            scores = estimator.predict_proba([batch.sequences[i] for i in index])
+            scores = predict_strands(estimator, [batch.sequences[i] for i in index], strand)
             summary["windows"] += len(index)
             for i, score in zip(index, scores, strict=True):
                 start, end = batch.starts[i], batch.ends[i]
@@ -283,19 +288,25 @@ def scan_file(
     fasta: str | Path,
     out: str | Path,
     *,
-    window: int = 101,
+    window: int | None = None,
     step: int = 20,
     threshold: float = 0.5,
     sites: str | Path | None = None,
     batch_size: int = 2048,
+    strand: str = DEFAULT_STRAND,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """Scan a FASTA file with a saved model (what ``kegru scan`` runs).
 
+    ``window`` defaults to the model's training sequence length (its model card).
     Returns the summary of :func:`scan_windows` plus the ``bedgraph`` and ``sites`` paths.
     """
     if not 0.0 <= threshold <= 1.0:
         raise InputError(f"--threshold must lie in [0, 1], got {threshold}")
-    estimator = load_model(model_dir)
+    check_strand(strand)
+    window = default_window(model_dir, window)
+    estimator = load_model(model_dir, device=device, threads=threads)
     sites_path = Path(sites) if sites is not None else sites_path_for(out)
     summary = scan_windows(
         estimator,
@@ -306,5 +317,6 @@ def scan_file(
         step=step,
         threshold=threshold,
         batch_size=batch_size,
+        strand=strand,
     )
-    return {**summary, "bedgraph": str(out), "sites_bed": str(sites_path)}
+    return {**summary, "window": window, "bedgraph": str(out), "sites_bed": str(sites_path)}

@@ -267,9 +267,11 @@ def study_trials(
 # --------------------------------------------------------------------------- execution
 
 
-def _run_in_process(trials: list[Trial], study_dir: Path) -> Iterator[dict[str, Any]]:
+def _run_in_process(
+    trials: list[Trial], study_dir: Path, device: str = "cpu"
+) -> Iterator[dict[str, Any]]:
     for trial in trials:
-        yield run_trial(trial, study_dir)
+        yield run_trial(trial, study_dir, device)
 
 
 def _failed_row(trial: Trial, study_dir: Path, error: BaseException) -> dict[str, Any]:
@@ -297,7 +299,9 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _run_local_pool(trials: list[Trial], study_dir: Path, n_jobs: int) -> Iterator[dict[str, Any]]:
+def _run_local_pool(
+    trials: list[Trial], study_dir: Path, n_jobs: int, device: str = "cpu"
+) -> Iterator[dict[str, Any]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -308,7 +312,7 @@ def _run_local_pool(trials: list[Trial], study_dir: Path, n_jobs: int) -> Iterat
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     )
-    futures = {pool.submit(run_trial, t, study_dir): t for t in trials}
+    futures = {pool.submit(run_trial, t, study_dir, device): t for t in trials}
     try:
         yield from _rows_as_completed(futures, as_completed, study_dir)
     finally:
@@ -344,12 +348,16 @@ def dask_client(address: str):
         raise InputError(f"cannot reach the Dask scheduler at {address}: {error}") from None
 
 
-def _run_dask(trials: list[Trial], study_dir: Path, address: str) -> Iterator[dict[str, Any]]:
+def _run_dask(
+    trials: list[Trial], study_dir: Path, address: str, device: str = "cpu"
+) -> Iterator[dict[str, Any]]:
     from distributed import as_completed
 
     with dask_client(address) as client:
         futures = {
-            client.submit(run_trial, t, study_dir, pure=False, key=f"kegru-trial-{t.trial_id}"): t
+            client.submit(
+                run_trial, t, study_dir, device, pure=False, key=f"kegru-trial-{t.trial_id}"
+            ): t
             for t in trials
         }
         try:
@@ -442,6 +450,7 @@ def run_study(
     retry_failed: bool = False,
     progress: bool = True,
     report: bool = True,
+    device: str = "cpu",
 ) -> pd.DataFrame:
     """Run every unfinished trial of a study and write its results (and report).
 
@@ -468,6 +477,9 @@ def run_study(
         Show a progress bar (done / running / failed, ETA).
     report : bool
         Build ``report.html`` at the end.
+    device : str
+        Where the trials train: ``cpu`` (default), ``cuda`` or ``auto`` (a GPU when the
+        worker has one). A run setting: it does not change a trial's identity.
 
     Returns
     -------
@@ -481,6 +493,10 @@ def run_study(
     specs = read_datasets(datasets) if isinstance(datasets, str | Path) else datasets
     if n_jobs is not None and n_jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {n_jobs}")
+    if not scheduler and not os.environ.get(SCHEDULER_VARIABLE):
+        from kegru.training import resolve_device
+
+        resolve_device(device)  # locally: an unusable device fails before any trial
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
     out_dir = Path(out_dir).resolve()
     trials, membership = study_trials(study, specs, epochs)
@@ -499,13 +515,13 @@ def run_study(
     ]
     write_results(list(rows.values()), out_dir)
     if scheduler:
-        slots, results = _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler)
+        slots, results = _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler, device)
     else:
         slots = n_jobs or os.cpu_count() or 1
         results = (
-            _run_in_process(todo, out_dir)
+            _run_in_process(todo, out_dir, device)
             if slots == 1
-            else _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))))
+            else _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))), device)
         )
     todo_ids = {t.trial_id for t in todo}
     failed = sum(r["status"] == "failed" and tid not in todo_ids for tid, r in rows.items())

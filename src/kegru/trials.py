@@ -130,7 +130,7 @@ def _write_csv(path: Path, data: LabelledSequences, rows: np.ndarray) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
 
 
-def run_trial(trial: Trial, study_dir: str | Path) -> dict[str, Any]:
+def run_trial(trial: Trial, study_dir: str | Path, device: str = "cpu") -> dict[str, Any]:
     """Run ``trial`` unless it already finished; never raise for a failing trial.
 
     Parameters
@@ -138,6 +138,8 @@ def run_trial(trial: Trial, study_dir: str | Path) -> dict[str, Any]:
     trial : Trial
     study_dir : str or Path
         The study directory; the trial writes ``study_dir/trials/<id>/``.
+    device : str
+        Where it trains (``cpu``, ``cuda``, ``auto``); not part of the trial's identity.
 
     Returns
     -------
@@ -158,7 +160,7 @@ def run_trial(trial: Trial, study_dir: str | Path) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         train, test, fmt, negatives_path = _trial_inputs(trial, directory)
-        metrics = _train(trial, directory, train, test, fmt, negatives_path)
+        metrics = _train(trial, directory, train, test, fmt, negatives_path, device)
         metrics["trial_id"] = trial.trial_id
         metrics["trial_seconds"] = round(time.perf_counter() - started, 3)
         metrics["max_train"] = trial.dataset.max_train
@@ -189,7 +191,9 @@ def _trial_inputs(trial: Trial, directory: Path):
     return subset, spec.test, None, None
 
 
-def _train(trial: Trial, directory: Path, train, test, fmt, negatives_path) -> dict[str, Any]:
+def _train(
+    trial: Trial, directory: Path, train, test, fmt, negatives_path, device: str = "cpu"
+) -> dict[str, Any]:
     from kegru.pipeline import train_and_evaluate
 
     params = dict(trial.params)
@@ -204,7 +208,7 @@ def _train(trial: Trial, directory: Path, train, test, fmt, negatives_path) -> d
         seed=trial.seed,
         epochs=epochs,
         threads=1,
-        device="cpu",
+        device=device,
         progress=False,
         dataset_name=trial.dataset.name,
         negatives_path=negatives_path,

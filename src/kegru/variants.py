@@ -36,7 +36,9 @@ from kegru.atomic import atomic_path
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
 from kegru.interpret import log_odds
+from kegru.model_card import default_window
 from kegru.sequences import open_text
+from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
 
 COLUMNS = (
     "chrom",
@@ -165,6 +167,7 @@ def score_variants(
     *,
     window: int = 101,
     batch_size: int = 2000,
+    strand: str = DEFAULT_STRAND,
 ) -> dict[str, Any]:
     """Score REF and ALT windows of every VCF allele; write the TSV (atomically).
 
@@ -182,6 +185,8 @@ def score_variants(
         Window width in bp.
     batch_size : int
         Alleles per ``predict_proba`` call.
+    strand : str
+        ``forward``, ``mean`` or ``max`` (:mod:`kegru.strands`).
 
     Returns
     -------
@@ -203,9 +208,9 @@ def score_variants(
         for variant in read_vcf(vcf):
             pending.append(_prepare(variant, reference, window, vcf))
             if len(pending) >= batch_size:
-                _score_and_write(estimator, pending, handle, counts)
+                _score_and_write(estimator, pending, handle, counts, strand)
                 pending = []
-        _score_and_write(estimator, pending, handle, counts)
+        _score_and_write(estimator, pending, handle, counts, strand)
     return {"alleles": sum(counts.values()), **{s: counts.get(s, 0) for s in STATUSES}}
 
 
@@ -253,13 +258,17 @@ def _prepare(variant: Variant, reference: Any, window: int, vcf: str | Path) -> 
 
 
 def _score_and_write(
-    estimator: Estimator, pending: list[_Allele], handle: IO[str], counts: Counter[str]
+    estimator: Estimator,
+    pending: list[_Allele],
+    handle: IO[str],
+    counts: Counter[str],
+    strand: str = DEFAULT_STRAND,
 ) -> None:
     """Score the ok alleles of ``pending`` in one call and write one row per allele."""
     sequences = [s for a in pending if a.status == "ok" for s in (a.ref_window, a.alt_window)]
     if any(len(s) < estimator.min_length for s in sequences):
         raise InputError(f"a variant window is shorter than the model's k ({estimator.min_length})")
-    probabilities = estimator.predict_proba(sequences) if sequences else np.zeros(0)
+    probabilities = predict_strands(estimator, sequences, strand) if sequences else np.zeros(0)
     ref_scores, alt_scores = iter(probabilities[0::2]), iter(probabilities[1::2])
     for allele in pending:
         cells = ["NA"] * 4
@@ -294,10 +303,16 @@ def variants_file(
     out: str | Path,
     *,
     window: int | None = None,
+    strand: str = DEFAULT_STRAND,
+    device: str = "cpu",
+    threads: int | None = None,
 ) -> dict[str, Any]:
     """What ``kegru variants`` runs: load the model, score the VCF, write the TSV.
 
-    ``window`` defaults to 101 bp (the length of the DeepBind/KEGRU training sequences).
+    ``window`` defaults to the model's training sequence length (its model card; 101 bp for
+    models saved without one).
     """
-    estimator = load_model(model_dir)
-    return score_variants(estimator, vcf, genome, out, window=window or 101)
+    check_strand(strand)
+    window = default_window(model_dir, window)
+    estimator = load_model(model_dir, device=device, threads=threads)
+    return score_variants(estimator, vcf, genome, out, window=window, strand=strand)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_study_device
 from kegru.studies import BASELINE_MODELS
 
 
@@ -26,7 +27,7 @@ def add_parser(subparsers) -> None:
         "--jobs", type=int, default=None, help="local worker processes (default: core count)"
     )
     parser.add_argument("--scheduler", default=None, help="Dask scheduler address")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_study_device(parser)
     parser.set_defaults(run=run)
 
 
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         n_jobs=args.jobs,
         scheduler=args.scheduler,
         progress=not args.quiet,
+        device=args.device,
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"table in {args.out}/comparison.csv, figure in {args.out}/figure2.png")

@@ -16,7 +16,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--n", type=int, default=2500, help="sequences per class")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quiet", action="store_true")
     parser.set_defaults(run=run)
 
 

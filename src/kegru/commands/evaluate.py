@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from kegru.commands._options import add_format
+from kegru.commands._options import add_device_options, add_format
 
 
 def add_parser(subparsers) -> None:
@@ -17,12 +17,21 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--out", default=None, help="write the metrics JSON here")
     parser.add_argument("--seed", type=int, default=0, help="seed of shuffled negatives")
     add_format(parser)
+    add_device_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.pipeline import evaluate_model
 
-    metrics = evaluate_model(args.model_dir, args.data, args.format, args.seed, args.out)
+    metrics = evaluate_model(
+        args.model_dir,
+        args.data,
+        args.format,
+        args.seed,
+        args.out,
+        device=args.device,
+        threads=args.threads,
+    )
     print(json.dumps(metrics, indent=2))
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_device_options
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -31,6 +33,14 @@ def add_parser(subparsers) -> None:
         default="vertebrates,fungi",
         help="JASPAR CORE groups to match, comma-separated (vertebrates,fungi)",
     )
+    parser.add_argument(
+        "--window",
+        type=int,
+        default=None,
+        help="cut longer sequences to their central WINDOW bp (default: the model's training "
+        "sequence length, see kegru info; 0 = whole sequences)",
+    )
+    add_device_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -45,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         max_sequences=args.max_sequences or None,
         motifs=not args.no_motifs,
         jaspar_taxa=tuple(t.strip() for t in args.jaspar_taxa.split(",") if t.strip()),
+        window=args.window,
+        device=args.device,
+        threads=args.threads,
     )
     print(f"interpreted {summary['n_sequences']} sequences; results in {args.out}")
     for motif in summary.get("motifs", []):

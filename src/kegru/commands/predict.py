@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_device_options, add_strand
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -12,12 +14,26 @@ def add_parser(subparsers) -> None:
     parser.add_argument("model_dir", help="model directory from kegru train")
     parser.add_argument("fasta", help="FASTA file (gzip ok)")
     parser.add_argument("--out", required=True, help="output TSV: id<TAB>score")
+    parser.add_argument(
+        "--batch-size", type=int, default=10_000, help="sequences per model call (10000)"
+    )
+    add_strand(parser)
+    add_device_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.pipeline import predict_file
 
-    path = predict_file(args.model_dir, args.fasta, args.out)
+    path = predict_file(
+        args.model_dir,
+        args.fasta,
+        args.out,
+        strand=args.strand,
+        device=args.device,
+        threads=args.threads,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
+    )
     print(f"scores written to {path}")
     return 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_device_options, add_strand, add_window
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -13,7 +15,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("model_dir", help="model directory from kegru train")
     parser.add_argument("fasta", help="FASTA of long sequences, e.g. a genome (gzip ok)")
-    parser.add_argument("--window", type=int, default=101, help="window width in bp (101)")
+    add_window(parser, "window width")
     parser.add_argument("--step", type=int, default=20, help="step between windows in bp (20)")
     parser.add_argument("--out", required=True, help="output bedGraph of per-window scores")
     parser.add_argument(
@@ -28,6 +30,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--batch-size", type=int, default=2048, help="windows per prediction batch (2048)"
     )
+    add_strand(parser)
+    add_device_options(parser)
     parser.set_defaults(run=run)
 
 
@@ -43,6 +47,9 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         sites=args.sites,
         batch_size=args.batch_size,
+        strand=args.strand,
+        device=args.device,
+        threads=args.threads,
     )
     print(
         f"scanned {summary['bases']} bp in {summary['records']} records "

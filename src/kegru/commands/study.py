@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_study_device
 from kegru.studies import BUILTIN_STUDIES
 
 
@@ -29,7 +30,7 @@ def add_parser(subparsers) -> None:
         help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS)",
     )
     parser.add_argument("--retry-failed", action="store_true", help="rerun failed trials")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_study_device(parser)
     parser.set_defaults(run=run)
 
 
@@ -45,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         retry_failed=args.retry_failed,
         progress=not args.quiet,
+        device=args.device,
     )
     counts = results["status"].value_counts()
     print(

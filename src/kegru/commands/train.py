@@ -87,7 +87,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--valid-fraction", type=float, default=0.1)
     parser.add_argument("--test-fraction", type=float, default=0.1)
     parser.add_argument("--name", default=None, help="data set name for the metrics")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_options(parser)
     add_format(parser)
     add_run_options(parser)
@@ -113,6 +112,7 @@ def run(args: argparse.Namespace) -> int:
         negatives_path=args.negatives,
         valid_fraction=args.valid_fraction,
         test_fraction=args.test_fraction,
+        command_line=args.command_line,
     )
     print(
         f"{metrics['dataset']} {metrics['model']}: test AUC {metrics['auc']:.4f}, "

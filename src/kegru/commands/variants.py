@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from kegru.commands._options import add_device_options, add_strand, add_window
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -15,16 +17,25 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--vcf", required=True, help="VCF file (gzip ok)")
     parser.add_argument("--genome", required=True, help="genome FASTA (plain or bgzip)")
     parser.add_argument("--out", required=True, help="output TSV")
-    parser.add_argument(
-        "--window", type=int, default=101, help="window width centred on each allele (101)"
-    )
+    add_window(parser, "window width centred on each allele")
+    add_strand(parser)
+    add_device_options(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.variants import variants_file
 
-    summary = variants_file(args.model_dir, args.vcf, args.genome, args.out, window=args.window)
+    summary = variants_file(
+        args.model_dir,
+        args.vcf,
+        args.genome,
+        args.out,
+        window=args.window,
+        strand=args.strand,
+        device=args.device,
+        threads=args.threads,
+    )
     flagged = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("alleles", "ok"))
     print(
         f"{summary['alleles']} alleles: {summary['ok']} scored; flagged: {flagged}; "

@@ -69,6 +69,11 @@ class ConvEstimator(TorchEstimator):
         """Shortest sequence the model scores (the detector width without overhang)."""
         return 1 if self.overhang else int(self.params["width"])
 
+    @property
+    def strand_symmetric(self) -> bool:
+        """``rc="max"`` or ``"mean"`` already pool both strands inside the network."""
+        return self.params["rc"] != "none"
+
     # ------------------------------------------------------------------ helpers
     def _new_network(self) -> ConvNetwork:
         p = self.params

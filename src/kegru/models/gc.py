@@ -101,6 +101,11 @@ class GcEstimator(Estimator):
         if float(self.params["C"]) <= 0:
             raise InputError(f"C must be positive (got {self.params['C']})")
 
+    @property
+    def strand_symmetric(self) -> bool:
+        """The GC fraction is the same on both strands; dinucleotide frequencies are not."""
+        return not self.params["dinucleotide"]
+
     def _features(self, sequences: list[str]) -> np.ndarray:
         return composition_features(list(sequences), bool(self.params["dinucleotide"]))
 

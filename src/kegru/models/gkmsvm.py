@@ -157,6 +157,11 @@ class GkmSvmEstimator(Estimator):
         """Shortest sequence the kernel compares (one word of length l)."""
         return int(self.params["l"])
 
+    @property
+    def strand_symmetric(self) -> bool:
+        """With ``include_rc`` a sequence's gapped k-mers are counted on both strands."""
+        return bool(self.params["include_rc"])
+
     def _kernel(self):
         p = self.params
         kernel_params = {"L": int(p["l"]), "k": int(p["k"]), "include_rc": bool(p["include_rc"])}

@@ -101,6 +101,11 @@ class KegruEstimator(TorchEstimator):
             train_embedding=p["embedding"] != "init-no-train",
         )
 
+    @property
+    def strand_symmetric(self) -> bool:
+        """``rc="conjoined"`` scores the mean of both strands: symmetric by construction."""
+        return self.params["rc"] == "conjoined"
+
     def _check_lengths(self, data: LabelledSequences) -> None:
         data.require_min_length(self.tokenizer_.k, "k")
 

@@ -113,6 +113,9 @@ class TorchEstimator(Estimator):
         if not sequences:
             return np.zeros(0)
         inputs = self._encode(sequences)
+        threads = max(1, int(self.params["threads"]))
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         device = resolve_device(self.params["device"])
         self.network_.to(device)
         order = np.argsort(inputs["lengths"].numpy(), kind="stable")

@@ -1,0 +1,41 @@
+"""Progress bars for the long-running steps (sequences, base pairs, variants).
+
+Bars go to standard error and are off unless asked for, so library calls stay silent; the
+command line turns them on unless ``--quiet`` is given.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from tqdm.auto import tqdm
+
+
+def progress_bar(
+    total: int | None, desc: str, unit: str, *, enabled: bool = True, **options: Any
+) -> tqdm:
+    """A tqdm bar on standard error; a silent one when ``enabled`` is false.
+
+    Parameters
+    ----------
+    total : int or None
+        Units of work in all (None when unknown: the bar counts without an end).
+    desc : str
+        Label shown before the bar.
+    unit : str
+        What is counted (``bp``, ``seq``, ``variant``); counts are shown with SI prefixes.
+    enabled : bool
+        False gives a bar that prints nothing (its ``update`` still works).
+    """
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        unit_scale=True,
+        disable=not enabled,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        mininterval=0.5,
+        **options,
+    )
