@@ -18,6 +18,7 @@ from kegru.models.gkmsvm import stratified_cap
 from kegru.models.onehot import one_hot
 from kegru.negatives import add_shuffled_negatives
 from kegru.sequences import read_labelled, reverse_complement
+from kegru.strands import predict_strands
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
 #: Small settings that still learn REST's motif on 500 positives in seconds.
@@ -113,7 +114,8 @@ def test_evaluate_and_predict_from_the_command_line(trained, rest_files, tmp_pat
     assert main(["predict", str(out), str(fasta), "--out", str(scores_path)]) == 0
     rows = [line.split("\t") for line in scores_path.read_text().splitlines()]
     assert [r[0] for r in rows] == ["s0", "s1", "s2"]
-    expected = load_model(out).predict_proba(mixed)
+    # The default scores both strands (--strand mean; once for strand-symmetric models).
+    expected = predict_strands(load_model(out), mixed, "mean")
     assert np.allclose([float(r[1]) for r in rows], expected, rtol=1e-5, atol=1e-7)
 
 

@@ -15,6 +15,7 @@ from kegru.cli import main
 from kegru.errors import InputError
 from kegru.genome import Genome
 from kegru.scan import iter_windows, scan_windows, sites_path_for
+from kegru.sequences import reverse_complement
 from kegru.variants import allele_windows, read_vcf, score_variants
 
 YEAST = "yeast_pho4"
@@ -262,7 +263,12 @@ def test_variant_windows_are_centred_genome_slices(genome_path, chr1, tmp_path):
     toy = RecordingToy()
     vcf = _vcf(tmp_path / "v.vcf", [f"chrI\t1001\tx\t{chr1[1000:1004]}\t{chr1[1000]}\t.\t.\t."])
     score_variants(toy, vcf, genome_path, tmp_path / "o.tsv", window=21)
-    ref_window, alt_window = toy.seen
+    # The toy is not strand-symmetric: both windows are scored on both strands (--strand mean).
+    ref_window, alt_window, ref_reverse, alt_reverse = toy.seen
+    assert (ref_reverse, alt_reverse) == (
+        reverse_complement(ref_window),
+        reverse_complement(alt_window),
+    )
     assert ref_window == chr1[1000 - 8 : 1004 + 9]
     assert alt_window == chr1[1000 - 10 : 1000] + chr1[1000] + chr1[1004 : 1004 + 10]
 
