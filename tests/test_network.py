@@ -33,10 +33,13 @@ def test_merge_modes_shapes_and_values(merge, width):
 
 @pytest.mark.parametrize("pooling", ["last", "max", "attention"])
 @pytest.mark.parametrize("merge", ["concat", "mul"])
-def test_output_does_not_depend_on_padding(pooling, merge):
+@pytest.mark.parametrize("conv", [{}, {"conv_filters": 5, "conv_width": 3, "conv_pool": 2}])
+def test_output_does_not_depend_on_padding(pooling, merge, conv):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, merge=merge, pooling=pooling)
+    network = KegruNetwork(
+        TOKENIZER.vocab_size, dim=8, units=6, merge=merge, pooling=pooling, **conv
+    )
     network.eval()
     sequences = _random_dna(rng, 6, 20, 90)
     tokens, lengths = TOKENIZER.encode(sequences)
@@ -54,7 +57,8 @@ def test_output_does_not_depend_on_padding(pooling, merge):
 
 @pytest.mark.parametrize("pooling", ["last", "attention"])
 @pytest.mark.parametrize("uniform", [True, False])
-def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform):
+@pytest.mark.parametrize("conv", [{}, {"conv_filters": 5, "conv_width": 3, "conv_pool": 2}])
+def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform, conv):
     """The fast CPU path gives nn.GRU's logits and gradients for every parameter."""
     rng = np.random.default_rng(1)
     low, high = (60, 61) if uniform else (12, 90)
@@ -63,7 +67,9 @@ def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform):
     results = []
     for fast in (True, False):
         torch.manual_seed(0)
-        network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, pooling=pooling).eval()
+        network = KegruNetwork(
+            TOKENIZER.vocab_size, dim=8, units=6, pooling=pooling, **conv
+        ).eval()
         network.fast_cpu = fast
         logits = network(tokens, lengths)
         (logits * torch.linspace(-1, 1, len(logits))).sum().backward()
@@ -129,7 +135,8 @@ def test_conjoined_scores_are_strand_symmetric_exactly():
 
 def test_plain_model_is_not_strand_symmetric():
     # Guards the test above: without conjoining, the two strands score differently.
-    model = KegruEstimator(epochs=1, dim=8, units=6, seed=1).fit(_tiny_training_set())
+    model = KegruEstimator(preset="paper", epochs=1, dim=8, units=6, seed=1)
+    model.fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(9), 30, 20, 80)
     scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
     assert not np.array_equal(scores[:30], scores[30:])
@@ -137,9 +144,11 @@ def test_plain_model_is_not_strand_symmetric():
 
 def test_save_load_round_trip(tmp_path):
     option_sets = (
-        {"pooling": "max", "rc": "conjoined"},
+        {"preset": "paper", "pooling": "max", "rc": "conjoined"},
         {},
-        {"pooling": "attention", "rc": "canonical", "merge": "sum"},
+        {"ensemble": 2, "shift": 3},
+        {"preset": "paper"},
+        {"preset": "paper", "pooling": "attention", "rc": "canonical", "merge": "sum"},
     )
     for number, options in enumerate(option_sets):
         model = KegruEstimator(epochs=1, dim=8, units=6, **options).fit(_tiny_training_set())

@@ -59,6 +59,11 @@ class Estimator(ABC):
             )
         self.params: dict[str, Any] = {**self.defaults, **params}
 
+    @classmethod
+    def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The values ``params`` falls back on (families with presets override this)."""
+        return dict(cls.defaults)
+
     @property
     def min_length(self) -> int:
         """Shortest sequence (bp) the model can score; families override it."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,10 @@ from kegru.splits import assign_splits, random_split
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
 
 METRICS_FILE = "metrics.json"
+#: A model whose validation AUC stays below this has not learned: the run says so.
+CONVERGENCE_AUC = 0.55
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -202,12 +207,18 @@ def train_and_evaluate(
         command_line=command_line,
     )
     train_seconds = _fit_and_save(estimator, data, out_dir, card)
+    validation = _validation_metrics(estimator, data.valid, out_dir)
     scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
         **binary_metrics(data.test.labels, scores),
+        **validation,
         "dataset": name,
         "model": model,
+        "preset": estimator.get_params().get("preset"),
+        **valid_metrics,
+        "converged": converged,
         "params": {k: v for k, v in estimator.get_params().items() if k != "verbose"},
+        "preset": estimator.get_params().get("preset"),
         "negatives": data.negatives,
         "test_negatives": data.test_negatives,
         "n_train": len(data.train),
@@ -242,6 +253,30 @@ def _fit_and_save(
     train_seconds = time.perf_counter() - started
     estimator.save(out_dir, card=card)
     return train_seconds
+
+
+def _validation_metrics(
+    estimator: Estimator, valid: LabelledSequences | None, out_dir: Path
+) -> dict[str, Any]:
+    """The fitted model's validation AUC/APS and whether it learned at all.
+
+    This is the score configurations are chosen by (ensembles and strand averaging
+    included), never the test score. A validation AUC below :data:`CONVERGENCE_AUC` is
+    reported as a warning and ``converged: false``.
+    """
+    if valid is None or len(np.unique(valid.labels)) < 2:
+        return {"valid_auc": None, "valid_aps": None, "converged": None}
+    metrics = binary_metrics(valid.labels, estimator.predict_proba(valid.sequences))
+    converged = metrics["auc"] >= CONVERGENCE_AUC
+    if not converged:
+        logger.warning(
+            "%s: validation AUC %.3f is below %.2f: the model has not learned (too little "
+            "data or too few epochs?); its scores are close to chance",
+            out_dir,
+            metrics["auc"],
+            CONVERGENCE_AUC,
+        )
+    return {"valid_auc": metrics["auc"], "valid_aps": metrics["aps"], "converged": converged}
 
 
 def _score_test_set(

@@ -62,6 +62,8 @@ MODEL_NAMES = {
     "gkmsvm": "gkm-SVM",
     "gc": "GC control",
 }
+#: The label of the published KEGRU (``preset=paper``) in baseline comparisons.
+PAPER_KEGRU = "KEGRU (paper)"
 BUILTIN_PARTS = ("grid", "embedding", "sensitivity", "baselines")
 BUILTIN_STUDIES = (*BUILTIN_PARTS, "paper")
 
@@ -107,7 +109,12 @@ class Study:
 def grid_settings() -> list[Setting]:
     """The paper's 12-setting grid (units x optimizer)."""
     return [
-        Setting("grid", f"{OPTIMIZER_NAMES[o]}-{u}", "kegru", {"units": u, "optimizer": o})
+        Setting(
+            "grid",
+            f"{OPTIMIZER_NAMES[o]}-{u}",
+            "kegru",
+            {"preset": "paper", "units": u, "optimizer": o},
+        )
         for o in GRID_OPTIMIZERS
         for u in GRID_UNITS
     ]
@@ -115,21 +122,30 @@ def grid_settings() -> list[Setting]:
 
 def embedding_settings() -> list[Setting]:
     """The three embedding strategies of Figure 3."""
-    return [Setting("embedding", e, "kegru", {"embedding": e}) for e in EMBEDDINGS]
+    return [
+        Setting("embedding", e, "kegru", {"preset": "paper", "embedding": e}) for e in EMBEDDINGS
+    ]
 
 
 def sensitivity_settings() -> list[Setting]:
     """k, stride and embedding size varied one at a time around the defaults."""
     return [
-        Setting("sensitivity", f"{name}={value}", "kegru", {name: value}, name, value)
+        Setting(
+            "sensitivity", f"{name}={value}", "kegru", {"preset": "paper", name: value}, name, value
+        )
         for name, values in SENSITIVITY.items()
         for value in values
     ]
 
 
 def baseline_settings(models: tuple[str, ...] = BASELINE_MODELS) -> list[Setting]:
-    """Every model family with its defaults."""
-    return [Setting("baselines", MODEL_NAMES.get(m, m), m, {}) for m in models]
+    """Every model family with its defaults, and KEGRU as published beside the default."""
+    settings = []
+    for model in models:
+        settings.append(Setting("baselines", MODEL_NAMES.get(model, model), model, {}))
+        if model == "kegru":
+            settings.append(Setting("baselines", PAPER_KEGRU, "kegru", {"preset": "paper"}))
+    return settings
 
 
 def builtin_study(name: str) -> Study:
@@ -232,8 +248,11 @@ def canonical_params(model: str, params: dict[str, Any], epochs: int | None) -> 
     """
     from kegru.estimators import make_estimator
 
-    defaults = _family_defaults(model)
+    _family_defaults(model)
+    from kegru.estimators import estimator_class
+
     given = dict(params)
+    defaults = estimator_class(model).preset_defaults(given)
     if epochs is not None and "epochs" in defaults:
         given["epochs"] = epochs
     make_estimator(model, **given)  # rejects unknown names and bad values now, not mid-study
@@ -400,7 +419,7 @@ def _mixed_columns(frame: pd.DataFrame) -> list[str]:
 
 
 RESULT_COLUMNS = ("trial_id", "dataset", "group", "model", "parts", "seed", "max_train")
-METRIC_COLUMNS = ("auc", "aps", "seconds", "train_seconds", "negatives", "status", "error")
+METRIC_COLUMNS = ("auc", "aps", "valid_auc", "valid_aps", "seconds", "train_seconds", "negatives", "status", "error")
 
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

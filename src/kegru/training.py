@@ -26,8 +26,17 @@ Batch = dict[str, torch.Tensor]
 Collate = Callable[[Batch, torch.Tensor], Batch]
 
 #: Keras' default learning rates, as in the paper's code (Keras 2 with its defaults).
-DEFAULT_LEARNING_RATES = {"sgd": 0.01, "adam": 0.001, "adagrad": 0.01, "rmsprop": 0.001}
+DEFAULT_LEARNING_RATES = {
+    "sgd": 0.01,
+    "adam": 0.001,
+    "adagrad": 0.01,
+    "rmsprop": 0.001,
+    "adamw": 0.001,
+}
 OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
+#: Learning-rate schedules: ``constant`` (the paper), ``onecycle`` (warm-up then cosine
+#: annealing over ``epochs``, Smith 2018) and ``cosine`` (cosine annealing over ``epochs``).
+SCHEDULES = ("constant", "onecycle", "cosine")
 LOG_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_auc", "valid_aps", "seconds", "best")
 
 
@@ -55,6 +64,10 @@ class TrainConfig:
         ``cpu``, ``cuda`` or ``auto`` (a GPU when present).
     verbose : bool
         Show a progress bar and per-epoch lines.
+    schedule : str
+        Learning-rate schedule, one of :data:`SCHEDULES`.
+    weight_decay : float
+        Decoupled weight decay (``adamw``) or L2 penalty (other optimizers).
     """
 
     epochs: int = 30
@@ -66,8 +79,14 @@ class TrainConfig:
     threads: int = 1
     device: str = "cpu"
     verbose: bool = False
+    schedule: str = "constant"
+    weight_decay: float = 0.0
 
     def __post_init__(self):
+        if self.schedule not in SCHEDULES:
+            raise InputError(
+                f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"
+            )
         if self.optimizer not in OPTIMIZERS:
             raise InputError(
                 f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
@@ -88,17 +107,33 @@ def resolve_device(device: str) -> torch.device:
 
 
 def make_optimizer(
-    name: str, parameters, learning_rate: float | None = None
+    name: str, parameters, learning_rate: float | None = None, weight_decay: float = 0.0
 ) -> torch.optim.Optimizer:
     """Build an optimizer with Keras-like defaults."""
     lr = learning_rate if learning_rate is not None else DEFAULT_LEARNING_RATES[name]
+    decay = {"weight_decay": weight_decay}
     if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr)
+        return torch.optim.SGD(parameters, lr=lr, **decay)
     if name == "adam":
-        return torch.optim.Adam(parameters, lr=lr)
+        return torch.optim.Adam(parameters, lr=lr, **decay)
+    if name == "adamw":
+        return torch.optim.AdamW(parameters, lr=lr, **decay)
     if name == "adagrad":
-        return torch.optim.Adagrad(parameters, lr=lr, initial_accumulator_value=0.1)
-    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9)
+        return torch.optim.Adagrad(parameters, lr=lr, initial_accumulator_value=0.1, **decay)
+    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9, **decay)
+
+
+def make_scheduler(
+    config: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The per-batch learning-rate schedule of ``config`` (None for ``constant``)."""
+    total = max(1, config.epochs * steps_per_epoch)
+    if config.schedule == "onecycle":
+        peak = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak, total_steps=total)
+    if config.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
+    return None
 
 
 def _take(inputs: Batch, index: torch.Tensor, collate: Collate | None) -> Batch:
@@ -206,9 +241,13 @@ def fit_module(
     module.to(device)
     rng = np.random.default_rng(config.seed)
     optimizer = make_optimizer(
-        config.optimizer, [p for p in module.parameters() if p.requires_grad], config.learning_rate
+        config.optimizer,
+        [p for p in module.parameters() if p.requires_grad],
+        config.learning_rate,
+        config.weight_decay,
     )
-    step = _Step(module, optimizer, nn.BCEWithLogitsLoss(), device, collate)
+    scheduler = make_scheduler(config, optimizer, math.ceil(len(train_labels) / config.batch_size))
+    step = _Step(module, optimizer, nn.BCEWithLogitsLoss(), device, collate, scheduler)
     n = len(train_labels)
     train_labels = train_labels.float()
     validate = valid_inputs is not None and valid_labels is not None
@@ -258,6 +297,7 @@ class _Step:
     loss_fn: nn.Module
     device: torch.device
     collate: Collate | None
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None
 
     def train_epoch(self, inputs: Batch, labels: torch.Tensor, batches: list[np.ndarray]) -> float:
         """Take one optimizer step per batch; return the mean training loss."""
@@ -271,6 +311,8 @@ class _Step:
             loss = self.loss_fn(self.module(**batch), target)
             loss.backward()
             self.optimizer.step()
+            if self.scheduler is not None:
+                self.scheduler.step()
             total_loss += float(loss.detach()) * len(index)
         return total_loss / len(labels)
 

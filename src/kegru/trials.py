@@ -224,7 +224,7 @@ def effective_params(trial: Trial) -> dict[str, Any]:
     """Every hyper-parameter of the trial's family: its defaults with the trial's values."""
     from kegru.estimators import estimator_class
 
-    defaults = estimator_class(trial.model).defaults
+    defaults = estimator_class(trial.model).preset_defaults(trial.params)
     merged = {**defaults, **trial.params}
     return {k: v for k, v in merged.items() if k not in NOT_REPORTED}
 
@@ -247,6 +247,7 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
     row.update({f"param.{name}": value for name, value in sorted(effective_params(trial).items())})
     state = trial_state(directory)
     row.update({"auc": None, "aps": None, "seconds": None, "train_seconds": None, "error": None})
+    row.update({"valid_auc": None, "valid_aps": None})
     row["negatives"] = trial.dataset.negatives
     row["status"] = state
     if state == "done":
@@ -256,6 +257,8 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
             aps=metrics["aps"],
             seconds=metrics.get("trial_seconds"),
             train_seconds=metrics.get("train_seconds"),
+            valid_auc=metrics.get("valid_auc"),
+            valid_aps=metrics.get("valid_aps"),
         )
         row["negatives"] = trial.dataset.negatives or metrics.get("negatives")
     elif state == "failed":

@@ -11,6 +11,16 @@ from kegru.estimators import MODEL_FAMILIES
 
 #: flag -> (parameter name, type, help); only flags the user gives reach the model.
 MODEL_FLAGS = {
+    "--preset": (
+        "preset",
+        str,
+        "kegru: default (the most accurate configuration, chosen by validation) or paper "
+        "(the published model exactly); explicit flags override the preset",
+    ),
+    "--ensemble": ("ensemble", int, "kegru: networks trained with consecutive seeds, averaged"),
+    "--conv-filters": ("conv_filters", int, "kegru: convolution filters before the BiGRU (0: none)"),
+    "--shift": ("shift", int, "kegru: random shift augmentation in bp (0: none)"),
+    "--schedule": ("schedule", str, "learning-rate schedule: constant, onecycle or cosine"),
     "--k": ("k", int, "k-mer length (kegru; default 5)"),
     "--stride": ("stride", int, "k-mer stride (kegru; default 2)"),
     "--dim": ("dim", int, "embedding size d (kegru; default 100)"),

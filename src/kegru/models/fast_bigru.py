@@ -29,6 +29,64 @@ def _reverse_index(lengths: torch.Tensor, width: int) -> torch.Tensor:
     return torch.where(reverse >= 0, reverse, positions)
 
 
+def _gru_weights(gru: nn.GRU):
+    """Both directions' weights stacked: W_ih (2, 3u, d), W_hh (2, 3u, u), biases (2, 3u)."""
+    units = gru.hidden_size
+    weight_ih = torch.stack([gru.weight_ih_l0, gru.weight_ih_l0_reverse])
+    weight_hh = torch.stack([gru.weight_hh_l0, gru.weight_hh_l0_reverse])
+    bias_ih = torch.stack([gru.bias_ih_l0, gru.bias_ih_l0_reverse])
+    bias_hh = torch.stack([gru.bias_hh_l0, gru.bias_hh_l0_reverse])
+    # The r and z gates add b_hh outside any product, so it joins the input bias there; the
+    # n gate's b_hh is scaled by r and stays in the recurrence.
+    bias = bias_ih + torch.cat([bias_hh[:, : 2 * units], torch.zeros_like(bias_hh[:, :units])], 1)
+    return weight_ih, weight_hh, bias, bias_hh[:, 2 * units :]
+
+
+def _gate_major(projections: torch.Tensor, units: int) -> torch.Tensor:
+    """(2, R, 3u) input projections -> (6R, u): row g * 2R + direction * R + r."""
+    rows = projections.shape[1]
+    return projections.view(2, rows, 3, units).permute(2, 0, 1, 3).reshape(6 * rows, units)
+
+
+def _recur(
+    gru: nn.GRU,
+    table: torch.Tensor,
+    forward_rows: torch.Tensor,
+    backward_rows: torch.Tensor,
+    n_rows: int,
+    weight_hh: torch.Tensor,
+    bias_hn: torch.Tensor,
+    lengths: torch.Tensor,
+    need_outputs: bool,
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Run both directions over rows of a gate-major projection ``table`` (see callers)."""
+    batch, width = forward_rows.shape
+    units = gru.hidden_size
+    uniform = bool(lengths.min() == width)
+    device = forward_rows.device
+    offsets = (
+        torch.arange(3, device=device)[:, None] * 2 * n_rows
+        + torch.arange(2, device=device)[None, :] * n_rows
+    )  # (3, 2)
+    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None] + offsets[None, :, :, None]
+    active = None
+    if not uniform:
+        active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)
+    states = BidirectionalRecurrence.apply(table, rows.contiguous(), weight_hh, bias_hn, active)
+    hidden = states[-1]  # (2, B, u)
+    if not need_outputs:
+        return None, hidden
+    forward, backward = states[:, 0].transpose(0, 1), states[:, 1].transpose(0, 1)
+    if uniform:
+        backward = backward.flip(1)
+    else:
+        index = _reverse_index(lengths, width)[..., None].expand(-1, -1, units)
+        backward = backward.gather(1, index)
+        valid = (torch.arange(width, device=device)[None, :] < lengths[:, None])[..., None]
+        forward, backward = forward * valid, backward * valid
+    return torch.cat([forward, backward], dim=-1), hidden
+
+
 def bigru_from_tokens(
     gru: nn.GRU,
     embedding_weight: torch.Tensor,
@@ -56,50 +114,75 @@ def bigru_from_tokens(
     hidden : torch.Tensor, shape=(2, B, units)
         Final forward and backward states, as ``nn.GRU``'s ``h_n``.
     """
-    batch, width = tokens.shape
-    units = gru.hidden_size
-    uniform = bool(lengths.min() == width)
-    weight_ih = torch.stack([gru.weight_ih_l0, gru.weight_ih_l0_reverse])  # (2, 3u, d)
-    weight_hh = torch.stack([gru.weight_hh_l0, gru.weight_hh_l0_reverse])  # (2, 3u, u)
-    bias_ih = torch.stack([gru.bias_ih_l0, gru.bias_ih_l0_reverse])  # (2, 3u)
-    bias_hh = torch.stack([gru.bias_hh_l0, gru.bias_hh_l0_reverse])  # (2, 3u)
-    # The r and z gates add b_hh outside any product, so it joins the input bias there; the
-    # n gate's b_hh is scaled by r and stays in the recurrence.
-    bias = bias_ih + torch.cat([bias_hh[:, : 2 * units], torch.zeros_like(bias_hh[:, :units])], 1)
+    width = tokens.shape[1]
+    weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
     # Row 0 is padding: like nn.Embedding(padding_idx=0), it never receives a gradient.
     embedding_weight = torch.cat([embedding_weight[:1].detach(), embedding_weight[1:]])
-    # Per-vocabulary input projections of both directions, (2, V, 3u), laid out gate-major:
-    # row g * 2V + direction * V + token holds gate g's projection, (6V, u).
-    table = torch.baddbmm(bias[:, None, :], embedding_weight.expand(2, -1, -1), weight_ih.mT)
-    vocab = table.shape[1]
-    table = table.view(2, vocab, 3, units).permute(2, 0, 1, 3).reshape(6 * vocab, units)
-    if uniform:
+    # Per-vocabulary input projections of both directions, (2, V, 3u), gate-major (6V, u).
+    projections = torch.baddbmm(bias[:, None, :], embedding_weight.expand(2, -1, -1), weight_ih.mT)
+    table = _gate_major(projections, gru.hidden_size)
+    if bool(lengths.min() == width):
         backward_tokens = tokens.flip(1)
     else:
         backward_tokens = tokens.gather(1, _reverse_index(lengths, width))
-    offsets = (
-        torch.arange(3, device=tokens.device)[:, None] * 2 * vocab
-        + torch.arange(2, device=tokens.device)[None, :] * vocab
-    )  # (3, 2)
-    rows = torch.stack([tokens.T, backward_tokens.T], dim=1)[:, None] + offsets[None, :, :, None]
-    active = None
-    if not uniform:
-        active = torch.arange(width, device=tokens.device)[:, None] < lengths[None, :]  # (T, B)
-    states = BidirectionalRecurrence.apply(
-        table, rows.contiguous(), weight_hh, bias_hh[:, 2 * units :], active
-    )  # (T, 2, B, u)
-    hidden = states[-1]
-    if not need_outputs:
-        return None, hidden
-    forward, backward = states[:, 0].transpose(0, 1), states[:, 1].transpose(0, 1)
-    if uniform:
-        backward = backward.flip(1)
+    return _recur(
+        gru,
+        table,
+        tokens,
+        backward_tokens,
+        embedding_weight.shape[0],
+        weight_hh,
+        bias_hn,
+        lengths,
+        need_outputs,
+    )
+
+
+def bigru_from_inputs(
+    gru: nn.GRU, inputs: torch.Tensor, lengths: torch.Tensor, need_outputs: bool
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Run a one-layer bidirectional ``gru`` over dense ``inputs`` (e.g. convolution maps).
+
+    The input projections of every position are computed in one matrix product and the
+    recurrence gathers them row by row, as :func:`bigru_from_tokens` gathers vocabulary rows.
+
+    Parameters
+    ----------
+    gru : torch.nn.GRU
+        Bidirectional, one layer, ``batch_first=True``.
+    inputs : torch.Tensor, shape=(B, T, F)
+    lengths : torch.Tensor, shape=(B,)
+        Valid positions per row (>= 1).
+    need_outputs : bool
+        Also return the per-position outputs.
+
+    Returns
+    -------
+    outputs : torch.Tensor, shape=(B, T, 2 * units), or None
+    hidden : torch.Tensor, shape=(2, B, units)
+    """
+    batch, width, features = inputs.shape
+    weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
+    flat = inputs.reshape(1, batch * width, features).expand(2, -1, -1)
+    table = _gate_major(torch.baddbmm(bias[:, None, :], flat, weight_ih.mT), gru.hidden_size)
+    positions = torch.arange(width, device=inputs.device)[None, :]
+    starts = torch.arange(batch, device=inputs.device)[:, None] * width
+    forward_rows = starts + positions
+    if bool(lengths.min() == width):
+        backward_rows = starts + positions.flip(1)
     else:
-        index = _reverse_index(lengths, width)[..., None].expand(-1, -1, units)
-        backward = backward.gather(1, index)
-        valid = (torch.arange(width, device=tokens.device)[None, :] < lengths[:, None])[..., None]
-        forward, backward = forward * valid, backward * valid
-    return torch.cat([forward, backward], dim=-1), hidden
+        backward_rows = starts + _reverse_index(lengths, width)
+    return _recur(
+        gru,
+        table,
+        forward_rows.expand(batch, width),
+        backward_rows,
+        batch * width,
+        weight_hh,
+        bias_hn,
+        lengths,
+        need_outputs,
+    )
 
 
 class BidirectionalRecurrence(torch.autograd.Function):

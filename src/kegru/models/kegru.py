@@ -7,6 +7,19 @@ Reverse-complement options (the paper's future work), parameter ``rc``:
 ``none``; ``augment`` (train on both strands); ``conjoined`` (train on both strands and
 score a sequence as the mean of its two strands' probabilities: strand-symmetric by
 construction); ``canonical`` (a k-mer and its reverse complement share one token).
+
+Presets (parameter ``preset``): ``default`` is the most accurate configuration this package
+found, chosen by validation AUC only (see the README's "Choosing the default" and
+``examples/default_choice_study.toml``); ``paper`` is the published model exactly (embedding
+-> BiGRU(80) -> last state -> dense, Adam at Keras' rate, no convolution, one strand). Any
+parameter given explicitly overrides the preset's value.
+
+Levers beyond the paper: ``conv_filters``/``conv_width``/``conv_pool`` (a convolution over the
+embedded k-mers before the BiGRU), ``shift`` (random shift augmentation: each training batch
+drops a random 0..shift bp from the start of every sequence and ``shift`` bp in all, so the
+model sees every k-mer phase), ``schedule``/``weight_decay`` (learning-rate schedule,
+AdamW), ``ensemble`` (N networks trained with seeds seed..seed+N-1, logits averaged, saved as
+one model).
 """
 
 from __future__ import annotations
@@ -16,17 +29,60 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from kegru.atomic import write_text
 from kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.errors import InputError
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
+from kegru.training import best_epoch
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
 
 RC_MODES = ("none", "augment", "conjoined", "canonical")
 VOCABULARY_FILE = "vocabulary.txt"
+
+#: The published model (Shen, Bao & Huang 2018) as this package first implemented it.
+PAPER_PRESET: dict[str, Any] = {
+    "k": 5,
+    "stride": 2,
+    "dim": 100,
+    "units": 80,
+    "layers": 1,
+    "merge": "concat",
+    "embedding": "init-train",
+    "pooling": "last",
+    "rc": "none",
+    "dropout": 0.5,
+    "conv_filters": 0,
+    "conv_width": 5,
+    "conv_pool": 1,
+    "shift": 0,
+    "ensemble": 1,
+    **TRAINING_DEFAULTS,
+}
+
+#: The package default: chosen by validation AUC on the shared sets (README).
+DEFAULT_PRESET: dict[str, Any] = {
+    **PAPER_PRESET,
+    "units": 64,
+    "pooling": "max",
+    "rc": "conjoined",
+    "dropout": 0.3,
+    "conv_filters": 128,
+    "conv_width": 5,
+    "conv_pool": 2,
+    "shift": 4,
+    "optimizer": "adamw",
+    "learning_rate": 0.003,
+    "schedule": "onecycle",
+    "weight_decay": 0.01,
+    "epochs": 20,
+    "patience": 20,
+}
+
+PRESETS: dict[str, dict[str, Any]] = {"default": DEFAULT_PRESET, "paper": PAPER_PRESET}
 
 
 class KegruEstimator(TorchEstimator):
@@ -57,23 +113,20 @@ class KegruEstimator(TorchEstimator):
     """
 
     family = "kegru"
-    defaults: dict[str, Any] = {
-        "k": 5,
-        "stride": 2,
-        "dim": 100,
-        "units": 80,
-        "layers": 1,
-        "merge": "concat",
-        "embedding": "init-train",
-        "pooling": "last",
-        "rc": "none",
-        "dropout": 0.5,
-        **TRAINING_DEFAULTS,
-    }
+    defaults: dict[str, Any] = {**DEFAULT_PRESET, "preset": "default"}
 
     def __init__(self, **params: Any):
-        super().__init__(**params)
+        preset = params.get("preset", "default")
+        if preset not in PRESETS:
+            raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        super().__init__(**{**PRESETS[preset], **params})
         p = self.params
+        for name, low in (("conv_filters", 0), ("conv_pool", 1), ("shift", 0), ("ensemble", 1)):
+            if not isinstance(p[name], int) or p[name] < low:
+                raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
+        if p["conv_filters"] and (not isinstance(p["conv_width"], int) or p["conv_width"] % 2 == 0
+                                  or p["conv_width"] < 1):
+            raise InputError(f"conv_width must be an odd integer >= 1, got {p['conv_width']!r}")
         for name, allowed in (
             ("embedding", EMBEDDINGS),
             ("rc", RC_MODES),
@@ -85,9 +138,22 @@ class KegruEstimator(TorchEstimator):
         self.tokenizer_ = KmerTokenizer(
             k=int(p["k"]), stride=int(p["stride"]), canonical=p["rc"] == "canonical"
         )
+        #: While fitting with ``shift``, inputs are tokenized at stride 1 and every batch is
+        #: cut back to the model's stride by :meth:`_collate` (randomly shifted in training).
+        self._stride_one_inputs = False
+
+    @classmethod
+    def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter's value before the user's own: the defaults of ``params``' preset."""
+        # "preset" itself keeps the family default, so a paper-preset setting stays distinct.
+        return {**cls.defaults, **PRESETS.get(params.get("preset", "default"), {})}
 
     # ------------------------------------------------------------------ helpers
-    def _new_network(self, matrix: np.ndarray | None) -> KegruNetwork:
+    def _new_network(self, matrix: np.ndarray | None) -> nn.Module:
+        members = [self._new_member(matrix) for _ in range(int(self.params["ensemble"]))]
+        return members[0] if len(members) == 1 else EnsembleNetwork(members)
+
+    def _new_member(self, matrix: np.ndarray | None) -> KegruNetwork:
         p = self.params
         return KegruNetwork(
             vocab_size=self.tokenizer_.vocab_size,
@@ -99,6 +165,9 @@ class KegruEstimator(TorchEstimator):
             dropout=float(p["dropout"]),
             embedding_matrix=matrix,
             train_embedding=p["embedding"] != "init-no-train",
+            conv_filters=int(p["conv_filters"]),
+            conv_width=int(p["conv_width"]),
+            conv_pool=int(p["conv_pool"]),
         )
 
     @property
@@ -109,13 +178,26 @@ class KegruEstimator(TorchEstimator):
     def _check_lengths(self, data: LabelledSequences) -> None:
         data.require_min_length(self.tokenizer_.k, "k")
 
-    @staticmethod
-    def _collate(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
-        return trim_padding(inputs, index)
+    def _collate(
+        self, inputs: dict[str, torch.Tensor], index: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        if not self._stride_one_inputs:
+            return trim_padding(inputs, index)
+        training = bool(getattr(self, "network_", None) is not None and self.network_.training)
+        return shifted_batch(
+            inputs,
+            index,
+            stride=self.tokenizer_.stride,
+            shift=int(self.params["shift"]) if training else 0,
+            generator=self._shift_generator if training else None,
+        )
 
-    def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:
+    def _encode(self, sequences: list[str], stride_one: bool = False) -> dict[str, torch.Tensor]:
+        tokenizer = self.tokenizer_
+        if stride_one or self._stride_one_inputs:
+            tokenizer = KmerTokenizer(k=tokenizer.k, stride=1, canonical=tokenizer.canonical)
         try:
-            tokens, lengths = self.tokenizer_.encode(sequences)
+            tokens, lengths = tokenizer.encode(sequences)
         except ValueError as error:
             raise InputError(str(error)) from None
         return {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
@@ -148,8 +230,29 @@ class KegruEstimator(TorchEstimator):
                 dim=int(p["dim"]),
                 seed=int(p["seed"]),
             )
-        self.network_ = self._new_network(matrix)
-        self._fit_network(inputs, labels, valid, log_path)
+        if int(p["shift"]) > 0:
+            inputs = self._encode(sequences, stride_one=True)
+        members = []
+        histories = []
+        for member in range(int(p["ensemble"])):
+            seed = int(p["seed"]) + member
+            torch.manual_seed(seed)
+            self._shift_generator = torch.Generator().manual_seed(seed)
+            self.network_ = self._new_member(matrix)
+            member_log = log_path
+            if member and log_path is not None:
+                member_log = Path(log_path).with_suffix(f".member{member}.tsv")
+            self._stride_one_inputs = int(p["shift"]) > 0
+            try:
+                self._fit_network(inputs, labels, valid, member_log, seed=seed)
+            finally:
+                self._stride_one_inputs = False
+            members.append(self.network_)
+            histories.append(self.history_)
+        if len(members) > 1:
+            self.network_ = EnsembleNetwork(members).eval()
+            self.history_ = histories[0]
+            self.member_best_epochs_ = [best_epoch(h) for h in histories]
         return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
@@ -172,6 +275,8 @@ class KegruEstimator(TorchEstimator):
         """Per-token attention weights of each sequence (pooling='attention' only)."""
         if self.params["pooling"] != "attention":
             raise InputError("attention weights need a model trained with --pooling attention")
+        if self.params["ensemble"] > 1 or self.params["conv_pool"] > 1:
+            raise InputError("per-token attention weights need ensemble=1 and conv_pool=1")
         inputs = self._encode(list(sequences))
         self.network_.eval()
         with torch.inference_mode():
@@ -196,6 +301,69 @@ class KegruEstimator(TorchEstimator):
             raise InputError("vocabulary does not match k", directory / VOCABULARY_FILE)
         self._load_weights(directory, self._new_network(None), config)
         self.n_word2vec_kmers_ = config.get("word2vec_kmers", 0)
+
+
+class EnsembleNetwork(nn.Module):
+    """Networks trained with different seeds; the logit is the mean of theirs.
+
+    Parameters
+    ----------
+    members : list of torch.nn.Module
+        Each maps ``(tokens, lengths)`` to logits, shape=(B,).
+    """
+
+    def __init__(self, members: list[nn.Module]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Mean member logit, shape=(B,)."""
+        return torch.stack([member(tokens, lengths) for member in self.members]).mean(dim=0)
+
+
+def shifted_batch(
+    inputs: dict[str, torch.Tensor],
+    index: torch.Tensor,
+    stride: int,
+    shift: int = 0,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
+    """Cut a batch of stride-1 tokens back to ``stride``, each row shifted at random.
+
+    Parameters
+    ----------
+    inputs : dict
+        ``tokens`` (n, T1) int64, the k-mers at every position; ``lengths`` (n,) their counts.
+    index : torch.Tensor, shape=(B,)
+        Rows of the batch.
+    stride : int
+        The model's k-mer stride.
+    shift : int
+        0: every row from its first base, whole (the same tokens as tokenizing at
+        ``stride``). Otherwise each row starts at a random base ``o`` in ``0..shift`` and
+        drops ``shift`` bases in all (``o`` at the start, ``shift - o`` at the end), never
+        fewer than one token.
+    generator : torch.Generator, optional
+        Source of the random offsets.
+
+    Returns
+    -------
+    dict
+        ``tokens`` (B, T) and ``lengths`` (B,), padding cut to the longest row.
+    """
+    stride_one_lengths = inputs["lengths"][index]
+    drop = torch.clamp(stride_one_lengths - 1, max=shift)
+    offsets = torch.zeros_like(drop)
+    if shift > 0:
+        offsets = torch.floor(torch.rand(len(index), generator=generator) * (drop + 1)).long()
+    lengths = torch.div(stride_one_lengths - drop - 1, stride, rounding_mode="floor") + 1
+    longest = int(lengths.max())
+    columns = offsets[:, None] + stride * torch.arange(longest)[None, :]
+    valid = torch.arange(longest)[None, :] < lengths[:, None]
+    rows = inputs["tokens"][index]
+    columns = torch.where(valid, columns, torch.zeros_like(columns))
+    tokens = rows.gather(1, columns.clamp(max=rows.shape[1] - 1)) * valid
+    return {"tokens": tokens, "lengths": lengths}
 
 
 def trim_padding(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:

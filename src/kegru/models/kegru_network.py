@@ -1,4 +1,8 @@
-"""The KEGRU network: k-mer embedding -> bidirectional GRU -> dense -> logit.
+"""The KEGRU network: k-mer embedding -> (convolution) -> bidirectional GRU -> dense -> logit.
+
+The optional convolution over the embedded k-mers (DeepRAM's best hybrid, Trabelsi et al.
+2019) detects motif-sized patterns before the recurrence, and its optional max pooling
+shortens the sequence the GRU has to read.
 
 Variable-length batches are packed (``pack_padded_sequence``) or masked, so the output never
 depends on how much padding a batch carries. On the CPU a one-layer network runs the
@@ -12,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from kegru.models.fast_bigru import bigru_from_tokens
+from kegru.models.fast_bigru import bigru_from_inputs, bigru_from_tokens
 from kegru.tokenizer import PAD
 
 MERGE_MODES = ("concat", "sum", "ave", "mul")
@@ -63,6 +67,13 @@ class KegruNetwork(nn.Module):
         Pre-trained vectors; uniform(-0.05, 0.05) random vectors otherwise.
     train_embedding : bool
         False freezes the embedding (strategy ``init-no-train``).
+    conv_filters : int
+        Convolution filters over the embedded k-mers; 0 (the paper) feeds the embedding to
+        the GRU directly.
+    conv_width : int
+        Convolution width in tokens (odd).
+    conv_pool : int
+        Max-pooling size after the convolution (1: none).
     """
 
     def __init__(
@@ -76,8 +87,15 @@ class KegruNetwork(nn.Module):
         dropout: float = 0.5,
         embedding_matrix: np.ndarray | None = None,
         train_embedding: bool = True,
+        conv_filters: int = 0,
+        conv_width: int = 5,
+        conv_pool: int = 1,
     ):
         super().__init__()
+        if conv_filters and (conv_width < 1 or conv_width % 2 == 0):
+            raise ValueError(f"conv_width must be odd and positive, got {conv_width}")
+        if conv_pool < 1:
+            raise ValueError(f"conv_pool must be >= 1, got {conv_pool}")
         if merge not in MERGE_MODES:
             raise ValueError(f"unknown merge mode {merge!r}; choose one of {MERGE_MODES}")
         if pooling not in POOLINGS:
@@ -91,7 +109,14 @@ class KegruNetwork(nn.Module):
             with torch.no_grad():
                 self.embedding.weight[PAD].zero_()
         self.embedding.weight.requires_grad_(train_embedding)
-        self.gru = nn.GRU(dim, units, num_layers=layers, batch_first=True, bidirectional=True)
+        self.conv_pool = conv_pool
+        self.conv = None
+        if conv_filters:
+            self.conv = nn.Conv1d(dim, conv_filters, conv_width, padding=conv_width // 2)
+        gru_inputs = conv_filters or dim
+        self.gru = nn.GRU(
+            gru_inputs, units, num_layers=layers, batch_first=True, bidirectional=True
+        )
         features = 2 * units if merge == "concat" else units
         if pooling == "attention":
             self.attention = nn.Sequential(
@@ -102,23 +127,42 @@ class KegruNetwork(nn.Module):
         #: Use :func:`bigru_from_tokens` on the CPU (one layer only); False forces ``nn.GRU``.
         self.fast_cpu = True
 
+    def _convolve(
+        self, tokens: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Convolution maps (B, T', F), zero past each row's end, and their lengths (B,)."""
+        embedded = self.embedding(tokens).transpose(1, 2)  # (B, d, T); padding rows are zero
+        maps = torch.relu(self.conv(embedded))
+        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        maps = maps * mask[:, None, :]
+        if self.conv_pool > 1:
+            # ReLU maps are >= 0, so zero padding never wins a pool that holds a real position.
+            maps = nn.functional.max_pool1d(maps, self.conv_pool, ceil_mode=True)
+            lengths = torch.div(lengths + self.conv_pool - 1, self.conv_pool, rounding_mode="floor")
+        return maps.transpose(1, 2), lengths
+
     def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
-        if self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu":
-            return bigru_from_tokens(self.gru, self.embedding.weight, tokens, lengths, need_outputs)
-        embedded = self.embedding(tokens)
-        uniform = bool(lengths.min() == lengths.max() == tokens.shape[1])
-        if uniform:
-            outputs, hidden = self.gru(embedded)
-            return outputs, hidden
-        packed = pack_padded_sequence(
-            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
-        )
+        fast = self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu"
+        if self.conv is not None:
+            inputs, lengths = self._convolve(tokens, lengths)
+            if fast:
+                return (*bigru_from_inputs(self.gru, inputs, lengths, need_outputs), lengths)
+        elif fast:
+            outputs, hidden = bigru_from_tokens(
+                self.gru, self.embedding.weight, tokens, lengths, need_outputs
+            )
+            return outputs, hidden, lengths
+        else:
+            inputs = self.embedding(tokens)
+        width = inputs.shape[1]
+        if bool(lengths.min() == lengths.max() == width):
+            outputs, hidden = self.gru(inputs)
+            return outputs, hidden, lengths
+        packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True, enforce_sorted=False)
         outputs, hidden = self.gru(packed)
         if need_outputs:
-            outputs, _ = pad_packed_sequence(
-                outputs, batch_first=True, total_length=tokens.shape[1]
-            )
-        return outputs, hidden
+            outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=width)
+        return outputs, hidden, lengths
 
     def _attention_scores(self, merged: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         scores = self.attention(merged).squeeze(-1).masked_fill(~mask, float("-inf"))
@@ -126,14 +170,16 @@ class KegruNetwork(nn.Module):
 
     def features(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Pooled sequence features before dropout and the dense layer, shape=(B, F)."""
-        outputs, hidden = self._run_gru(tokens, lengths, need_outputs=self.pooling != "last")
+        outputs, hidden, lengths = self._run_gru(
+            tokens, lengths, need_outputs=self.pooling != "last"
+        )
         if self.pooling == "last":
             # hidden: (layers * 2, B, units); the last layer's forward and backward states.
             return merge_directions(hidden[-2], hidden[-1], self.merge)
         merged = merge_directions(
             outputs[..., : self.units], outputs[..., self.units :], self.merge
         )
-        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        mask = torch.arange(merged.shape[1], device=tokens.device)[None, :] < lengths[:, None]
         if self.pooling == "max":
             return merged.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
         weights = self._attention_scores(merged, mask)
@@ -147,9 +193,9 @@ class KegruNetwork(nn.Module):
         """Attention weight of every token, shape=(B, T) (zero on padding)."""
         if self.pooling != "attention":
             raise ValueError("attention weights exist only for pooling='attention'")
-        outputs, _ = self._run_gru(tokens, lengths, need_outputs=True)
+        outputs, _, lengths = self._run_gru(tokens, lengths, need_outputs=True)
         merged = merge_directions(
             outputs[..., : self.units], outputs[..., self.units :], self.merge
         )
-        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
+        mask = torch.arange(merged.shape[1], device=tokens.device)[None, :] < lengths[:, None]
         return self._attention_scores(merged, mask)

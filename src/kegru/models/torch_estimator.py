@@ -44,6 +44,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "threads": 1,
     "device": "cpu",
     "verbose": False,
+    "schedule": "constant",
+    "weight_decay": 0.0,
 }
 
 #: Sequences per forward pass when predicting.
@@ -64,7 +66,7 @@ class TorchEstimator(Estimator):
     def _collate(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
         """The batch ``index`` of ``inputs``, padding cut to its longest sequence."""
 
-    def _train_config(self) -> TrainConfig:
+    def _train_config(self, seed: int | None = None) -> TrainConfig:
         p = self.params
         return TrainConfig(
             epochs=int(p["epochs"]),
@@ -72,10 +74,12 @@ class TorchEstimator(Estimator):
             optimizer=p["optimizer"],
             learning_rate=p["learning_rate"],
             patience=int(p["patience"]),
-            seed=int(p["seed"]),
+            seed=int(p["seed"]) if seed is None else seed,
             threads=int(p["threads"]),
             device=p["device"],
             verbose=bool(p["verbose"]),
+            schedule=p["schedule"],
+            weight_decay=float(p["weight_decay"]),
         )
 
     def _fit_network(
@@ -84,9 +88,13 @@ class TorchEstimator(Estimator):
         labels: np.ndarray,
         valid: LabelledSequences | None,
         log_path: str | Path | None,
+        seed: int | None = None,
     ) -> None:
-        """Train ``network_`` on encoded ``inputs`` (labels shape=(n,)); keep the best epoch."""
-        config = self._train_config()
+        """Train ``network_`` on encoded ``inputs`` (labels shape=(n,)); keep the best epoch.
+
+        ``seed`` overrides the ``seed`` parameter (ensemble members).
+        """
+        config = self._train_config(seed)
         lengths = inputs["lengths"].numpy()
         valid_inputs = valid_labels = valid_order = None
         if valid is not None and len(valid):

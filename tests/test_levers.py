@@ -1,0 +1,130 @@
+"""The accuracy levers of the kegru family: presets, convolution, shifts, schedules, ensembles."""
+
+import numpy as np
+import pytest
+import torch
+
+from kegru.datasets_config import DatasetSpec
+from kegru.errors import InputError
+from kegru.models.kegru import (
+    DEFAULT_PRESET,
+    PAPER_PRESET,
+    EnsembleNetwork,
+    KegruEstimator,
+    shifted_batch,
+)
+from kegru.studies import builtin_study, study_trials
+from kegru.tokenizer import KmerTokenizer
+from kegru.training import TrainConfig, make_optimizer, make_scheduler
+
+from test_network import _random_dna, _tiny_training_set
+
+
+def test_paper_preset_is_the_published_model():
+    model = KegruEstimator(preset="paper")
+    assert {k: model.params[k] for k in PAPER_PRESET} == PAPER_PRESET
+    assert model.params["preset"] == "paper"
+    assert (model.params["units"], model.params["pooling"], model.params["rc"]) == (
+        80,
+        "last",
+        "none",
+    )
+    assert model.params["conv_filters"] == 0 and model.params["ensemble"] == 1
+
+
+def test_default_preset_and_explicit_values_win():
+    model = KegruEstimator(units=50)
+    assert model.params["preset"] == "default"
+    assert model.params["units"] == 50
+    assert model.params["conv_filters"] == DEFAULT_PRESET["conv_filters"] > 0
+    assert KegruEstimator(preset="paper", pooling="max").params["pooling"] == "max"
+    with pytest.raises(InputError, match="unknown preset"):
+        KegruEstimator(preset="best")
+    with pytest.raises(InputError, match="conv_width"):
+        KegruEstimator(conv_width=4)
+    with pytest.raises(InputError, match="ensemble"):
+        KegruEstimator(ensemble=0)
+
+
+def test_paper_studies_use_the_paper_preset_and_share_trials(tmp_path):
+    spec = DatasetSpec(name="d", train=tmp_path / "t.csv", group="g")
+    grid = builtin_study("grid")
+    embedding = builtin_study("embedding")
+    assert all(s.params["preset"] == "paper" for s in grid.settings + embedding.settings)
+    trials, _ = study_trials(builtin_study("paper"), [spec])
+    adam80 = [t for t in trials if t.params == {"preset": "paper"}]
+    assert len(adam80) == 1  # Adam-80 (grid) and init-train (embedding) are one trial
+    baselines, _ = study_trials(builtin_study("baselines"), [spec])
+    kegru = sorted(str(t.params) for t in baselines if t.model == "kegru")
+    assert kegru == ["{'preset': 'paper'}", "{}"]  # the default and the published model
+
+
+def test_shifted_batch_without_shift_equals_strided_tokens():
+    rng = np.random.default_rng(0)
+    sequences = _random_dna(rng, 9, 5, 60)
+    stride_one = KmerTokenizer(k=5, stride=1).encode(sequences)
+    inputs = {"tokens": torch.from_numpy(stride_one[0]), "lengths": torch.from_numpy(stride_one[1])}
+    for stride in (1, 2, 3):
+        expected_tokens, expected_lengths = KmerTokenizer(k=5, stride=stride).encode(sequences)
+        batch = shifted_batch(inputs, torch.arange(9), stride=stride)
+        assert batch["lengths"].tolist() == expected_lengths.tolist()
+        assert torch.equal(batch["tokens"], torch.from_numpy(expected_tokens))
+
+
+def test_shifted_batch_takes_a_strided_window_of_each_row():
+    rng = np.random.default_rng(1)
+    sequences = _random_dna(rng, 50, 6, 40)
+    tokens, lengths = KmerTokenizer(k=5, stride=1).encode(sequences)
+    inputs = {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
+    generator = torch.Generator().manual_seed(0)
+    batch = shifted_batch(inputs, torch.arange(50), stride=2, shift=4, generator=generator)
+    offsets_seen = set()
+    for row in range(50):
+        n1 = int(lengths[row])
+        drop = min(n1 - 1, 4)
+        n = int(batch["lengths"][row])
+        assert n == (n1 - drop - 1) // 2 + 1  # the cropped sequence's token count
+        got = batch["tokens"][row, :n].tolist()
+        matches = [o for o in range(drop + 1) if tokens[row, o : o + 2 * n : 2].tolist() == got]
+        assert matches, row  # a stride-2 run starting at one of the allowed offsets
+        offsets_seen.update(matches)
+        assert torch.all(batch["tokens"][row, n:] == 0)
+    assert len(offsets_seen) > 2  # offsets really vary
+
+
+def test_onecycle_schedule_warms_up_and_anneals():
+    parameter = torch.nn.Parameter(torch.zeros(1))
+    config = TrainConfig(epochs=4, optimizer="adamw", learning_rate=0.01, schedule="onecycle")
+    optimizer = make_optimizer("adamw", [parameter], 0.01, 0.01)
+    scheduler = make_scheduler(config, optimizer, steps_per_epoch=10)
+    rates = []
+    for _ in range(40):
+        optimizer.step()
+        scheduler.step()
+        rates.append(optimizer.param_groups[0]["lr"])
+    assert max(rates) == pytest.approx(0.01, rel=0.05)
+    assert rates[0] < 0.002 and rates[-1] < 1e-4
+    assert make_scheduler(TrainConfig(), optimizer, 10) is None
+    with pytest.raises(InputError, match="schedule"):
+        TrainConfig(schedule="linear")
+
+
+def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
+    model = KegruEstimator(ensemble=3, epochs=1, dim=8, units=6, conv_filters=4, seed=2)
+    model.fit(_tiny_training_set())
+    assert isinstance(model.network_, EnsembleNetwork) and len(model.network_.members) == 3
+    sequences = _random_dna(np.random.default_rng(4), 12, 20, 50)
+    encoded = model._encode(sequences)
+    with torch.no_grad():
+        logits = [m.eval()(encoded["tokens"], encoded["lengths"]) for m in model.network_.members]
+    members_differ = not torch.allclose(logits[0], logits[1])
+    mean = torch.stack(logits).mean(0)
+    expected = 1 / (1 + np.exp(-mean.numpy().astype(np.float64)))
+    conjoined = model.predict_proba(sequences)  # default rc=conjoined: mean of both strands
+    assert members_differ
+    model.params["rc"] = "none"
+    np.testing.assert_allclose(model.predict_proba(sequences), expected, rtol=1e-5)
+    model.params["rc"] = "conjoined"
+    model.save(tmp_path / "m")
+    loaded = KegruEstimator.load(tmp_path / "m")
+    assert np.array_equal(loaded.predict_proba(sequences), conjoined)
