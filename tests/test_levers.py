@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+from test_network import _random_dna, _tiny_training_set
 
 from kegru.datasets_config import DatasetSpec
 from kegru.errors import InputError
@@ -16,8 +17,6 @@ from kegru.models.kegru import (
 from kegru.studies import builtin_study, study_trials
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import TrainConfig, make_optimizer, make_scheduler
-
-from test_network import _random_dna, _tiny_training_set
 
 
 def test_paper_preset_is_the_published_model():

@@ -67,9 +67,7 @@ def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform, conv):
     results = []
     for fast in (True, False):
         torch.manual_seed(0)
-        network = KegruNetwork(
-            TOKENIZER.vocab_size, dim=8, units=6, pooling=pooling, **conv
-        ).eval()
+        network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, pooling=pooling, **conv).eval()
         network.fast_cpu = fast
         logits = network(tokens, lengths)
         (logits * torch.linspace(-1, 1, len(logits))).sum().backward()

@@ -419,7 +419,17 @@ def _mixed_columns(frame: pd.DataFrame) -> list[str]:
 
 
 RESULT_COLUMNS = ("trial_id", "dataset", "group", "model", "parts", "seed", "max_train")
-METRIC_COLUMNS = ("auc", "aps", "valid_auc", "valid_aps", "seconds", "train_seconds", "negatives", "status", "error")
+METRIC_COLUMNS = (
+    "auc",
+    "aps",
+    "valid_auc",
+    "valid_aps",
+    "seconds",
+    "train_seconds",
+    "negatives",
+    "status",
+    "error",
+)
 
 
 def results_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

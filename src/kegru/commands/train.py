@@ -18,7 +18,7 @@ MODEL_FLAGS = {
         "(the published model exactly); explicit flags override the preset",
     ),
     "--ensemble": ("ensemble", int, "kegru: networks trained with consecutive seeds, averaged"),
-    "--conv-filters": ("conv_filters", int, "kegru: convolution filters before the BiGRU (0: none)"),
+    "--conv-filters": ("conv_filters", int, "kegru: convolution filters before the BiGRU; 0: none"),
     "--shift": ("shift", int, "kegru: random shift augmentation in bp (0: none)"),
     "--schedule": ("schedule", str, "learning-rate schedule: constant, onecycle or cosine"),
     "--k": ("k", int, "k-mer length (kegru; default 5)"),

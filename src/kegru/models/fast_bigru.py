@@ -68,7 +68,8 @@ def _recur(
         torch.arange(3, device=device)[:, None] * 2 * n_rows
         + torch.arange(2, device=device)[None, :] * n_rows
     )  # (3, 2)
-    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None] + offsets[None, :, :, None]
+    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None]
+    rows = rows + offsets[None, :, :, None]
     active = None
     if not uniform:
         active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)

@@ -36,9 +36,9 @@ from kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.errors import InputError
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
-from kegru.training import best_epoch
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
+from kegru.training import best_epoch
 
 RC_MODES = ("none", "augment", "conjoined", "canonical")
 VOCABULARY_FILE = "vocabulary.txt"
@@ -124,8 +124,9 @@ class KegruEstimator(TorchEstimator):
         for name, low in (("conv_filters", 0), ("conv_pool", 1), ("shift", 0), ("ensemble", 1)):
             if not isinstance(p[name], int) or p[name] < low:
                 raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
-        if p["conv_filters"] and (not isinstance(p["conv_width"], int) or p["conv_width"] % 2 == 0
-                                  or p["conv_width"] < 1):
+        if p["conv_filters"] and (
+            not isinstance(p["conv_width"], int) or p["conv_width"] % 2 == 0 or p["conv_width"] < 1
+        ):
             raise InputError(f"conv_width must be an odd integer >= 1, got {p['conv_width']!r}")
         for name, allowed in (
             ("embedding", EMBEDDINGS),
