@@ -127,3 +127,49 @@ def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
     model.save(tmp_path / "m")
     loaded = KegruEstimator.load(tmp_path / "m")
     assert np.array_equal(loaded.predict_proba(sequences), conjoined)
+
+
+def _planted_csv(path, motif, seed, n=160):
+    rng = np.random.default_rng(seed)
+    lines = ["name,sequence,label"]
+    for i in range(n):
+        sequence = "".join(rng.choice(list("ACGT"), size=50))
+        label = i % 2
+        if label:
+            sequence = sequence[:20] + motif + sequence[20 + len(motif) :]
+        lines.append(f"s{i},{sequence},{label}")
+    path.write_text("\n".join(lines) + "\n")
+
+
+TINY = {"dim": 8, "units": 6, "conv_filters": 4, "epochs": 1}
+
+
+def test_pretrain_then_init_reuses_lower_layers(tmp_path):
+    from kegru.pretrain import pretrain, read_pretrain_record
+
+    for name, motif, seed in (("A", "GATTACA", 0), ("B", "CACGTG", 1), ("C", "TTGACA", 2)):
+        _planted_csv(tmp_path / f"{name}.csv", motif, seed)
+    (tmp_path / "sets.toml").write_text(
+        "".join(f'[[dataset]]\nname = "{n}"\ntrain = "{n}.csv"\n\n' for n in "ABC")
+    )
+    base = pretrain(tmp_path / "sets.toml", tmp_path / "base", exclude=("C",), params=TINY)
+    record = read_pretrain_record(base)
+    assert [d["dataset"] for d in record["datasets"]] == ["A", "B"]
+    assert record["excluded"] == ["C"]
+    base_model = KegruEstimator.load(base)
+    model = KegruEstimator(**TINY, init=str(base))
+    state = model._base_state()
+    assert "dense.weight" not in state and "gru.weight_hh_l0" in state
+    network = model._new_member(None)
+    network.load_state_dict(state, strict=False)
+    for name, value in state.items():
+        assert torch.equal(network.state_dict()[name], value), name
+    assert torch.equal(network.embedding.weight, base_model.network_.embedding.weight)
+    from kegru.sequences import read_labelled
+
+    tuned = KegruEstimator(**TINY, init=str(base)).fit(read_labelled(tmp_path / "C.csv"))
+    assert tuned.n_word2vec_kmers_ == base_model.n_word2vec_kmers_  # no word2vec of its own
+    with pytest.raises(InputError, match="does not fit"):
+        KegruEstimator(**{**TINY, "units": 7}, init=str(base))._base_state()
+    with pytest.raises(InputError, match="exclude"):
+        pretrain(tmp_path / "sets.toml", tmp_path / "b2", exclude=("Z",), params=TINY)

@@ -22,6 +22,7 @@ from kegru.logs import configure_logging
 COMMANDS = [
     "prepare",
     "train",
+    "pretrain",
     "evaluate",
     "predict",
     "compare",

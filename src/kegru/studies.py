@@ -167,12 +167,17 @@ def builtin_study(name: str) -> Study:
 
 
 def read_user_study(path: str | Path) -> Study:
-    """Read a user study TOML (``name``, ``model``, optional ``seeds``, ``[parameters]``).
+    """Read a user study TOML.
+
+    Keys: ``name``, ``model`` (a family or a list), optional ``seeds``, and the settings:
+    ``[parameters]`` (lists of values, crossed) and/or ``[[setting]]`` tables (one named
+    configuration each: ``label`` plus parameter values), e.g. an ablation study.
 
     Raises
     ------
     InputError
-        For bad TOML, a missing ``name`` or ``model``, a parameter that is not a list.
+        For bad TOML, a missing ``name`` or ``model``, a parameter that is not a list, a
+        setting without a label.
     """
     path = Path(path)
     if not path.is_file():
@@ -181,11 +186,10 @@ def read_user_study(path: str | Path) -> Study:
         document = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML: {error}", path) from None
-    unknown = sorted(set(document) - {"name", "model", "seeds", "parameters"})
+    known = ("name", "model", "seeds", "parameters", "setting")
+    unknown = sorted(set(document) - set(known))
     if unknown:
-        raise InputError(
-            f"unknown key(s): {', '.join(unknown)}; known: name, model, seeds, parameters", path
-        )
+        raise InputError(f"unknown key(s): {', '.join(unknown)}; known: {', '.join(known)}", path)
     name = document.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError("the study needs a 'name' string", path)
@@ -196,22 +200,48 @@ def read_user_study(path: str | Path) -> Study:
     seeds = document.get("seeds", [0])
     if not isinstance(seeds, list) or not all(isinstance(s, int) for s in seeds) or not seeds:
         raise InputError("'seeds' must be a list of integers", path)
-    grid = document.get("parameters", {})
+    configurations = _grid_configurations(document.get("parameters"), "setting" in document, path)
+    configurations += _named_configurations(document.get("setting", []), path)
+    settings = []
+    for model in models:
+        for label, params in configurations:
+            if len(models) > 1:
+                label = f"{MODEL_NAMES.get(model, model)} {label}"
+            settings.append(Setting(name.strip(), label, model, params))
+    return Study(name.strip(), settings, tuple(seeds))
+
+
+def _grid_configurations(
+    grid: Any, has_named: bool, path: Path
+) -> list[tuple[str, dict[str, Any]]]:
+    """(label, params) of every combination of a ``[parameters]`` table of lists."""
+    if grid is None:
+        return [] if has_named else [("defaults", {})]
     if not isinstance(grid, dict):
         raise InputError("[parameters] must be a table of lists", path)
     for key, values in grid.items():
         if not isinstance(values, list) or not values:
             raise InputError(f"parameter {key!r} must be a non-empty list", path)
     names = sorted(grid)
-    settings = []
-    for model in models:
-        for combination in itertools.product(*(grid[n] for n in names)):
-            params = dict(zip(names, combination, strict=True))
-            label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
-            if len(models) > 1:
-                label = f"{MODEL_NAMES.get(model, model)} {label}"
-            settings.append(Setting(name.strip(), label, model, params))
-    return Study(name.strip(), settings, tuple(seeds))
+    configurations = []
+    for combination in itertools.product(*(grid[n] for n in names)):
+        params = dict(zip(names, combination, strict=True))
+        label = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+        configurations.append((label, params))
+    return configurations
+
+
+def _named_configurations(tables: Any, path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(label, params) of each ``[[setting]]`` table."""
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise InputError("'setting' must be an array of tables ([[setting]])", path)
+    configurations = []
+    for number, table in enumerate(tables, 1):
+        label = table.get("label")
+        if not isinstance(label, str) or not label.strip():
+            raise InputError(f"[[setting]] number {number} needs a 'label' string", path)
+        configurations.append((label.strip(), {k: v for k, v in table.items() if k != "label"}))
+    return configurations
 
 
 def load_study(study: str, models: tuple[str, ...] | None = None) -> Study:

@@ -198,6 +198,9 @@ def _train(
 
     params = dict(trial.params)
     epochs = params.pop("epochs", None)
+    if isinstance(params.get("init"), str):
+        # One pre-trained base per data set, built without it (see kegru.pretrain).
+        params["init"] = params["init"].format(dataset=trial.dataset.name)
     metrics = train_and_evaluate(
         train,
         directory,

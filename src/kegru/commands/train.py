@@ -20,6 +20,7 @@ MODEL_FLAGS = {
     "--ensemble": ("ensemble", int, "kegru: networks trained with consecutive seeds, averaged"),
     "--conv-filters": ("conv_filters", int, "kegru: convolution filters before the BiGRU; 0: none"),
     "--shift": ("shift", int, "kegru: random shift augmentation in bp (0: none)"),
+    "--init": ("init", str, "kegru: start from a pre-trained base (kegru pretrain)"),
     "--schedule": ("schedule", str, "learning-rate schedule: constant, onecycle or cosine"),
     "--k": ("k", int, "k-mer length (kegru; default 5)"),
     "--stride": ("stride", int, "k-mer stride (kegru; default 2)"),

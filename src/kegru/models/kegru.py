@@ -10,7 +10,7 @@ construction); ``canonical`` (a k-mer and its reverse complement share one token
 
 Presets (parameter ``preset``): ``default`` is the most accurate configuration this package
 found, chosen by validation AUC only (see the README's "Choosing the default" and
-``examples/default_choice_study.toml``); ``paper`` is the published model exactly (embedding
+``examples/default_choice/``); ``paper`` is the published model exactly (embedding
 -> BiGRU(80) -> last state -> dense, Adam at Keras' rate, no convolution, one strand). Any
 parameter given explicitly overrides the preset's value.
 
@@ -60,6 +60,7 @@ PAPER_PRESET: dict[str, Any] = {
     "conv_pool": 1,
     "shift": 0,
     "ensemble": 1,
+    "init": None,
     **TRAINING_DEFAULTS,
 }
 
@@ -223,7 +224,8 @@ class KegruEstimator(TorchEstimator):
         inputs = self._encode(sequences)
         matrix = None
         self.n_word2vec_kmers_ = 0
-        if p["embedding"] != "no-init":
+        base_state = self._base_state() if p["init"] else None
+        if p["embedding"] != "no-init" and base_state is None:
             matrix, self.n_word2vec_kmers_ = train_kmer_vectors(
                 inputs["tokens"].numpy(),
                 inputs["lengths"].numpy(),
@@ -240,6 +242,8 @@ class KegruEstimator(TorchEstimator):
             torch.manual_seed(seed)
             self._shift_generator = torch.Generator().manual_seed(seed)
             self.network_ = self._new_member(matrix)
+            if base_state is not None:
+                self.network_.load_state_dict(base_state, strict=False)
             member_log = log_path
             if member and log_path is not None:
                 member_log = Path(log_path).with_suffix(f".member{member}.tsv")
@@ -255,6 +259,31 @@ class KegruEstimator(TorchEstimator):
             self.history_ = histories[0]
             self.member_best_epochs_ = [best_epoch(h) for h in histories]
         return self
+
+    def _base_state(self) -> dict[str, torch.Tensor]:
+        """Weights below the dense layer of the pre-trained base named by ``init``."""
+        base_dir = Path(self.params["init"])
+        base = KegruEstimator.load(base_dir)
+        architecture = (
+            "k", "stride", "dim", "units", "layers", "merge", "conv_filters", "conv_width",
+            "conv_pool", "pooling",
+        )  # fmt: skip
+        different = [n for n in architecture if base.params[n] != self.params[n]]
+        if base.params["ensemble"] != 1 or (base.params["rc"] == "canonical") != (
+            self.params["rc"] == "canonical"
+        ):
+            different.append("ensemble/rc")
+        if different:
+            raise InputError(
+                f"the pre-trained base does not fit this model: {', '.join(different)} differ",
+                base_dir,
+            )
+        self.n_word2vec_kmers_ = base.n_word2vec_kmers_
+        return {
+            name: value
+            for name, value in base.network_.state_dict().items()
+            if not name.startswith(("dense.", "attention."))
+        }
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
