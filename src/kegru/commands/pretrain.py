@@ -27,7 +27,6 @@ def add_parser(subparsers) -> None:
         "--max-per-dataset", type=int, default=None, help="cap on training records per data set"
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     add_model_options(parser)
     parser.set_defaults(run=run)
 
