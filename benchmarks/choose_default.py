@@ -5,9 +5,10 @@ This is how the package default was chosen (README, "Choosing the default"): run
 
     python benchmarks/choose_default.py STUDY_DIR [STUDY_DIR ...] [--out FILE.json]
 
-Each study directory's ``results.csv`` is read; a setting's score is its mean validation AUC
-over the data sets where every setting finished (so all are compared on the same sets).
-Test AUCs are printed beside them for the record, never used to rank.
+The studies' ``results.csv`` files are pooled (a trial shared by two studies counts once); a
+setting's score is its mean validation AUC over the data sets where every setting finished
+(so all are compared on the same sets), with its wins against the ``candidate`` setting per
+data set. Test AUCs are printed beside them for the record, never used to rank.
 """
 
 from __future__ import annotations
@@ -45,21 +46,49 @@ def rank(table: pd.DataFrame) -> pd.DataFrame:
     return summary.sort_values("valid_auc", ascending=False)
 
 
+def wins_against(table: pd.DataFrame, reference: str) -> dict[str, str]:
+    """For each setting: on how many common data sets its validation AUC beats ``reference``."""
+    wide = table.pivot_table(index="dataset", columns="setting", values="valid_auc")
+    if reference not in wide:
+        return {}
+    result = {}
+    for setting in wide.columns:
+        pair = wide[[setting, reference]].dropna()
+        result[setting] = f"{int((pair[setting] > pair[reference]).sum())}/{len(pair)}"
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("studies", nargs="+", type=Path, help="study output directories")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "default_choice.json")
+    parser.add_argument("--reference", default="candidate", help="setting to count wins against")
     args = parser.parse_args()
-    record = {"environment": environment("studies run while other jobs shared the machine")}
-    for study_dir in args.studies:
-        table = setting_table(study_dir)
-        ranking = rank(table)
-        print(f"== {study_dir.name}: ranked by mean validation AUC")
+    table = pd.concat([setting_table(d) for d in args.studies]).drop_duplicates()
+    record = {
+        "environment": environment("studies run while other jobs shared the machine"),
+        "studies": [d.name for d in args.studies],
+        "by_dataset_set": {},
+    }
+    # Rank on every group of data sets that the same settings finished.
+    for settings, group in table.groupby(
+        table.groupby("dataset")["setting"].transform(lambda s: ",".join(sorted(set(s))))
+    ):
+        ranking = rank(group)
+        wins = wins_against(group, args.reference)
+        ranking["valid_wins_vs_" + args.reference] = ranking.index.map(wins)
+        datasets = sorted(group["dataset"].unique())
+        print(f"== {', '.join(datasets)}: ranked by mean validation AUC")
         print(ranking.round(4).to_string())
-        per_set = table.pivot_table(index="dataset", columns="setting", values="valid_auc")
-        record[study_dir.name] = {
+        per_set = group.pivot_table(index="dataset", columns="setting", values="valid_auc")
+        record["by_dataset_set"][" + ".join(datasets)] = {
             "ranking": ranking.reset_index().to_dict(orient="records"),
             "valid_auc_per_dataset": per_set.round(4).to_dict(),
+            "test_auc_per_dataset": group.pivot_table(
+                index="dataset", columns="setting", values="auc"
+            )
+            .round(4)
+            .to_dict(),
         }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")
