@@ -261,8 +261,17 @@ def test_compare_writes_table_and_figure2(data_dir, tmp_path):
     table = compare_models(
         data_dir / "datasets.toml", ("kegru", "gc"), out, epochs=1, n_jobs=1, progress=False
     )
-    assert list(table.columns) == ["dataset", "model", "auc", "aps", "train_seconds", "negatives"]
-    assert len(table) == 4
+    assert list(table.columns) == [
+        "dataset",
+        "model",
+        "auc",
+        "aps",
+        "train_seconds",
+        "negatives",
+        "setting",
+    ]
+    assert len(table) == 6  # KEGRU (default), KEGRU (paper) and GC on two sets
+    assert sorted(table["setting"].unique()) == ["GC control", "KEGRU", "KEGRU (paper)"]
     assert (out / "comparison.csv").exists() and (out / "figure2.png").exists()
     assert "Figure 2" in (out / "report.html").read_text()
     assert main(["report", str(out)]) == 0

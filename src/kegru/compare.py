@@ -2,7 +2,8 @@
 
 A comparison is the ``baselines`` study restricted to the chosen families; it shares the
 study machinery, so finished trials are reused and a killed run resumes. It writes
-``DIR/comparison.csv`` (dataset, model, auc, aps, train_seconds, negatives) and
+``DIR/comparison.csv`` (dataset, model, auc, aps, train_seconds, negatives, setting: the
+model's label, e.g. ``KEGRU`` for the default preset and ``KEGRU (paper)``) and
 ``DIR/figure2.png`` (KEGRU AUC against each baseline, diagonal, paired Wilcoxon p) beside the
 study's own ``results.csv`` and ``report.html``.
 """
@@ -27,7 +28,7 @@ from kegru.studies import load_study as load_study_definition
 from kegru.studies import run_study
 
 COMPARISON_FILE = "comparison.csv"
-COMPARISON_COLUMNS = ["dataset", "model", "auc", "aps", "train_seconds", "negatives"]
+COMPARISON_COLUMNS = ["dataset", "model", "auc", "aps", "train_seconds", "negatives", "setting"]
 
 
 def parse_models(text: str) -> tuple[str, ...]:
@@ -74,7 +75,9 @@ def compare_models(
     )
     record, results = load_study(out_dir)
     finished = results[results["status"] == "done"]
-    table = finished[COMPARISON_COLUMNS].sort_values(["dataset", "model"])
+    labels = {trial_id: members[0][1] for trial_id, members in record["trials"].items()}
+    finished = finished.assign(setting=finished["trial_id"].map(labels))
+    table = finished[COMPARISON_COLUMNS].sort_values(["dataset", "model", "setting"])
     write_atomic(out_dir / COMPARISON_FILE, lambda tmp: table.to_csv(tmp, index=False))
     pairs = baseline_pairs(long_results(record, results))
     if pairs:
