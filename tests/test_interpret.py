@@ -24,17 +24,17 @@ from trained_models import (
     trained_model,
 )
 
-from kegru.cli import main
-from kegru.errors import InputError
-from kegru.estimators import load_model
-from kegru.interpret import (
-    interpret_file,
+from kegru.attribution import (
     interpret_sequences,
     log_odds,
     saturation_mutagenesis,
     token_to_base_weights,
     weighted_onehot,
 )
+from kegru.cli import main
+from kegru.errors import InputError
+from kegru.estimators import load_model
+from kegru.interpret import interpret_file
 from kegru.motifs import Motif, discover_motifs, match_jaspar, meme_text
 
 DEEPBIND = "encode_deepbind"
