@@ -16,8 +16,8 @@ from kegru.cli import main
 from kegru.compare import compare_models
 from kegru.datasets_config import read_datasets
 from kegru.errors import InputError
-from kegru.report import paired_wilcoxon, summary_table
 from kegru.studies import builtin_study, read_user_study, run_study, study_trials
+from kegru.study_tables import paired_wilcoxon, summary_table
 from kegru.trials import Trial, trial_dir
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
