@@ -83,71 +83,91 @@ def iter_windows(
     """
     if window < 1 or step < 1:
         raise InputError(f"window and step must be positive (got {window}, {step})")
+    record: _RecordWindows | None = None
     with open_text(path) as handle:
-        chrom: str | None = None
-        header_line = 0
-        buffer, buffer_start, length, next_start = "", 0, 0, 0
-        batch = WindowBatch(chrom="")
-
-        def flush_full() -> Iterator[WindowBatch]:
-            nonlocal buffer, buffer_start, next_start, batch
-            for start in _window_starts(length, next_start, window, step):
-                offset = start - buffer_start
-                batch.starts.append(start)
-                batch.ends.append(start + window)
-                batch.sequences.append(buffer[offset : offset + window])
-                next_start = start + step
-                if len(batch) >= batch_size:
-                    yield batch
-                    batch = WindowBatch(chrom=chrom or "")
-            # Keep what later windows still need, and the last full window for the
-            # window aligned to the record's end.
-            drop = min(next_start, length - window) - buffer_start
-            if drop > 0:
-                buffer, buffer_start = buffer[drop:], buffer_start + drop
-
-        def finish_record() -> Iterator[WindowBatch]:
-            nonlocal batch
-            if chrom is None:
-                return
-            if length == 0:
-                raise InputError("empty sequence", path, header_line)
-            yield from flush_full()
-            if length < window:
-                batch.starts.append(0)
-                batch.ends.append(length)
-                batch.sequences.append(buffer)
-            elif next_start - step + window < length:
-                # The steps did not land on the end: one more window, flush with the end.
-                start = length - window
-                batch.starts.append(start)
-                batch.ends.append(length)
-                batch.sequences.append(buffer[start - buffer_start :])
-            if len(batch):
-                yield batch
-            batch = WindowBatch(chrom="")
-
-        for number, line in enumerate(handle, start=1):
-            line = line.rstrip("\r\n")
-            if line.startswith(">"):
-                yield from finish_record()
-                chrom = line[1:].split()[0] if line[1:].split() else f"seq_line{number}"
-                header_line = number
-                buffer, buffer_start, length, next_start = "", 0, 0, 0
-                batch = WindowBatch(chrom=chrom)
-                continue
-            if not line.strip() or line.startswith(";"):
-                continue
-            if chrom is None:
-                raise InputError("sequence line before any '>' header: not FASTA", path, number)
-            bases = clean_sequence(line, path, number)
-            buffer += bases
-            length += len(bases)
-            if length - buffer_start >= window + step * batch_size // 4:
-                yield from flush_full()
-        if chrom is None:
+        for kind, value, number in _fasta_lines(handle, path):
+            if kind == "header":
+                if record is not None:
+                    yield from record.finish()
+                record = _RecordWindows(value, number, window, step, batch_size, path)
+            else:
+                yield from record.extend(value)
+        if record is None:
             raise InputError("empty file: no FASTA records", path)
-        yield from finish_record()
+        yield from record.finish()
+
+
+def _fasta_lines(handle: IO[str], path: str | Path) -> Iterator[tuple[str, str, int]]:
+    """``("header", record name, line)`` and ``("bases", checked bases, line)`` of a FASTA.
+
+    Blank and ``;`` comment lines are skipped; a sequence line before any header is an
+    :class:`InputError`.
+    """
+    seen_header = False
+    for number, line in enumerate(handle, start=1):
+        line = line.rstrip("\r\n")
+        if line.startswith(">"):
+            words = line[1:].split()
+            seen_header = True
+            yield "header", words[0] if words else f"seq_line{number}", number
+            continue
+        if not line.strip() or line.startswith(";"):
+            continue
+        if not seen_header:
+            raise InputError("sequence line before any '>' header: not FASTA", path, number)
+        yield "bases", clean_sequence(line, path, number), number
+
+
+class _RecordWindows:
+    """The windows of one FASTA record, cut from a rolling buffer as its bases arrive."""
+
+    def __init__(self, chrom: str, header_line: int, window: int, step: int, batch_size: int, path):
+        self.chrom, self.header_line, self.path = chrom, header_line, path
+        self.window, self.step, self.batch_size = window, step, batch_size
+        self.buffer, self.buffer_start, self.length, self.next_start = "", 0, 0, 0
+        self.batch = WindowBatch(chrom=chrom)
+
+    def extend(self, bases: str) -> Iterator[WindowBatch]:
+        """Append bases; yield the batches that fill up."""
+        self.buffer += bases
+        self.length += len(bases)
+        if self.length - self.buffer_start >= self.window + self.step * self.batch_size // 4:
+            yield from self._flush_full()
+
+    def _add(self, start: int, end: int, sequence: str) -> None:
+        self.batch.starts.append(start)
+        self.batch.ends.append(end)
+        self.batch.sequences.append(sequence)
+
+    def _flush_full(self) -> Iterator[WindowBatch]:
+        """Cut every full window the buffer holds; drop the bases no window needs now."""
+        window = self.window
+        for start in _window_starts(self.length, self.next_start, window, self.step):
+            offset = start - self.buffer_start
+            self._add(start, start + window, self.buffer[offset : offset + window])
+            self.next_start = start + self.step
+            if len(self.batch) >= self.batch_size:
+                yield self.batch
+                self.batch = WindowBatch(chrom=self.chrom)
+        # Keep what later windows still need, and the last full window for the
+        # window aligned to the record's end.
+        drop = min(self.next_start, self.length - window) - self.buffer_start
+        if drop > 0:
+            self.buffer, self.buffer_start = self.buffer[drop:], self.buffer_start + drop
+
+    def finish(self) -> Iterator[WindowBatch]:
+        """The record ended: cut the last windows (one aligned to the end) and yield them."""
+        if self.length == 0:
+            raise InputError("empty sequence", self.path, self.header_line)
+        yield from self._flush_full()
+        if self.length < self.window:
+            self._add(0, self.length, self.buffer)
+        elif self.next_start - self.step + self.window < self.length:
+            # The steps did not land on the end: one more window, flush with the end.
+            start = self.length - self.window
+            self._add(start, self.length, self.buffer[start - self.buffer_start :])
+        if len(self.batch):
+            yield self.batch
 
 
 def _n_fraction(sequences: list[str]) -> np.ndarray:
@@ -224,8 +244,6 @@ def scan_windows(
     """
     summary = {"records": 0, "bases": 0, "windows": 0, "skipped_windows": 0, "sites": 0}
     record_ends: dict[str, int] = {}
-    covered: dict[str, int] = {}  # per record: where its last bedGraph interval ended
-    half = step // 2
     last_chrom = None
     started = time.perf_counter()
     with (
@@ -234,6 +252,7 @@ def scan_windows(
         open(bedgraph_tmp, "w") as bedgraph,
         open(sites_tmp, "w") as sites,
     ):
+        intervals = _BedGraphIntervals(bedgraph, step)
         merger = _SiteMerger(sites)
         for batch in iter_windows(fasta, window, step, batch_size):
             chrom = batch.chrom
@@ -241,28 +260,16 @@ def scan_windows(
                 summary["records"] += 1
                 last_chrom = chrom
             record_ends[chrom] = max(record_ends.get(chrom, 0), batch.ends[-1])
-            lengths = np.array([len(s) for s in batch.sequences])
-            keep = (_n_fraction(batch.sequences) <= max_n_fraction) & (
-                lengths >= estimator.min_length
-            )
-            summary["skipped_windows"] += int((~keep).sum())
-            index = np.flatnonzero(keep)
+            index = _scorable(batch, estimator.min_length, max_n_fraction)
+            summary["skipped_windows"] += len(batch) - len(index)
             if len(index) == 0:
                 continue
             scores = predict_strands(estimator, [batch.sequences[i] for i in index], strand)
             summary["windows"] += len(index)
             for i, score in zip(index, scores, strict=True):
-                start, end = batch.starts[i], batch.ends[i]
-                centre = (start + end) // 2
-                # The end-aligned last window may sit closer than one step to the previous
-                # one: start its interval where the previous interval ended.
-                low = max(start, centre - half, covered.get(chrom, 0))
-                high = min(end, max(low, centre - half) + step)
-                if high > low:
-                    bedgraph.write(f"{chrom}\t{low}\t{high}\t{score:.5f}\n")
-                    covered[chrom] = high
+                intervals.write(chrom, batch.starts[i], batch.ends[i], score)
                 if score >= threshold:
-                    merger.add(chrom, start, end, float(score))
+                    merger.add(chrom, batch.starts[i], batch.ends[i], float(score))
         merger.close()
         summary["sites"] = merger.count
     seconds = time.perf_counter() - started
@@ -270,6 +277,31 @@ def scan_windows(
     summary["seconds"] = round(seconds, 3)
     summary["bp_per_second"] = round(summary["bases"] / seconds, 1) if seconds > 0 else None
     return summary
+
+
+def _scorable(batch: WindowBatch, min_length: int, max_n_fraction: float) -> np.ndarray:
+    """Indices of the windows to score: not too many N, not shorter than the model needs."""
+    lengths = np.array([len(s) for s in batch.sequences])
+    keep = (_n_fraction(batch.sequences) <= max_n_fraction) & (lengths >= min_length)
+    return np.flatnonzero(keep)
+
+
+class _BedGraphIntervals:
+    """Writes each window's score on the ``step``-wide interval around its centre."""
+
+    def __init__(self, handle: IO[str], step: int):
+        self.handle, self.step, self.half = handle, step, step // 2
+        self.covered: dict[str, int] = {}  # per record: where its last interval ended
+
+    def write(self, chrom: str, start: int, end: int, score: float) -> None:
+        centre = (start + end) // 2
+        # The end-aligned last window may sit closer than one step to the previous
+        # one: start its interval where the previous interval ended.
+        low = max(start, centre - self.half, self.covered.get(chrom, 0))
+        high = min(end, max(low, centre - self.half) + self.step)
+        if high > low:
+            self.handle.write(f"{chrom}\t{low}\t{high}\t{score:.5f}\n")
+            self.covered[chrom] = high
 
 
 def sites_path_for(bedgraph_path: str | Path) -> Path:
