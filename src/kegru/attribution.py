@@ -21,16 +21,8 @@ import numpy as np
 
 from kegru.atomic import atomic_path
 from kegru.estimators import Estimator
+from kegru.metrics import EPSILON, log_odds  # noqa: F401  (part of this module's API)
 from kegru.sequences import BASE_CODES, BASES, OTHER_BASE
-
-#: Probabilities are clipped to [EPSILON, 1 - EPSILON] before taking log-odds.
-EPSILON = 1e-7
-
-
-def log_odds(probabilities: np.ndarray) -> np.ndarray:
-    """``log(p / (1 - p))`` with ``p`` clipped away from 0 and 1, same shape."""
-    p = np.clip(np.asarray(probabilities, dtype=np.float64), EPSILON, 1 - EPSILON)
-    return np.log(p) - np.log1p(-p)
 
 
 def _mutants(sequence: str) -> tuple[list[str], np.ndarray, np.ndarray]:

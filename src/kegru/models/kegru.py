@@ -52,8 +52,10 @@ class KegruEstimator(TorchEstimator):
         ``none``, ``augment``, ``conjoined`` or ``canonical``.
     dropout : float
         Dropout before the dense layer.
-    optimizer, learning_rate, epochs, batch_size, patience, seed, threads, device, verbose
+    optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.training.TrainConfig`.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`).
     """
 
     family = "kegru"
@@ -71,8 +73,7 @@ class KegruEstimator(TorchEstimator):
         **TRAINING_DEFAULTS,
     }
 
-    def __init__(self, **params: Any):
-        super().__init__(**params)
+    def _check_params(self) -> None:
         p = self.params
         for name, allowed in (
             ("embedding", EMBEDDINGS),
@@ -82,9 +83,15 @@ class KegruEstimator(TorchEstimator):
         ):
             if p[name] not in allowed:
                 raise InputError(f"unknown {name} {p[name]!r}; choose one of {', '.join(allowed)}")
-        self.tokenizer_ = KmerTokenizer(
-            k=int(p["k"]), stride=int(p["stride"]), canonical=p["rc"] == "canonical"
-        )
+
+    @property
+    def tokenizer_(self) -> KmerTokenizer:
+        """The k-mer tokenizer of the current ``k``, ``stride`` and ``rc`` (built once)."""
+        key = (int(self.k), int(self.stride), self.rc == "canonical")
+        if getattr(self, "_tokenizer_key", None) != key:
+            self._tokenizer = KmerTokenizer(k=key[0], stride=key[1], canonical=key[2])
+            self._tokenizer_key = key
+        return self._tokenizer
 
     # ------------------------------------------------------------------ helpers
     def _new_network(self, matrix: np.ndarray | None) -> KegruNetwork:
@@ -121,12 +128,12 @@ class KegruEstimator(TorchEstimator):
         return {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
 
     # ------------------------------------------------------------------ Estimator API
-    def fit(
+    def _fit(
         self,
         train: LabelledSequences,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
-    ) -> KegruEstimator:
+    ) -> None:
         """Pre-train word2vec on ``train`` (never on ``valid``), then train the network."""
         p = self.params
         self._check_lengths(train)
@@ -150,7 +157,6 @@ class KegruEstimator(TorchEstimator):
             )
         self.network_ = self._new_network(matrix)
         self._fit_network(inputs, labels, valid, log_path)
-        return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
