@@ -1,4 +1,5 @@
-"""Scanning long sequences and scoring variants, on the real yeast genome and Pho4 model."""
+"""Scanning long sequences and scoring variants, on the real yeast genome and Pho4 model
+(chromosome I is committed; the whole genome and the Pho4 model need the full real data)."""
 
 from __future__ import annotations
 
@@ -38,13 +39,24 @@ class RecordingToy(LinearToy):
 
 @pytest.fixture(scope="module")
 def genome_path(shared_data, tmp_path_factory) -> Path:
+    """The whole yeast genome (12 Mb)."""
     use_session_cache(tmp_path_factory)
     return shared_data / YEAST / GENOME
 
 
 @pytest.fixture(scope="module")
-def chr1(genome_path) -> str:
-    with Genome(genome_path) as genome:
+def chr1_genome(fixture_data, tmp_path_factory) -> Path:
+    """A genome FASTA of the real yeast chromosome I alone (the committed cut)."""
+    use_session_cache(tmp_path_factory)
+    path = tmp_path_factory.mktemp("chrI") / "chrI.fa"
+    with gzip.open(fixture_data / YEAST / "chrI.fa.gz", "rt") as handle:
+        path.write_text(handle.read())
+    return path
+
+
+@pytest.fixture(scope="module")
+def chr1(chr1_genome) -> str:
+    with Genome(chr1_genome) as genome:
         return genome.fetch("chrI", 0, genome.sizes["chrI"]).upper()
 
 
@@ -259,10 +271,10 @@ def test_variants_flag_mismatches_score_indels_and_break_eboxes(
     assert np.mean(diffs) < 0, diffs
 
 
-def test_variant_windows_are_centred_genome_slices(genome_path, chr1, tmp_path):
+def test_variant_windows_are_centred_genome_slices(chr1_genome, chr1, tmp_path):
     toy = RecordingToy()
     vcf = _vcf(tmp_path / "v.vcf", [f"chrI\t1001\tx\t{chr1[1000:1004]}\t{chr1[1000]}\t.\t.\t."])
-    score_variants(toy, vcf, genome_path, tmp_path / "o.tsv", window=21)
+    score_variants(toy, vcf, chr1_genome, tmp_path / "o.tsv", window=21)
     # The toy is not strand-symmetric: both windows are scored on both strands (--strand mean).
     ref_window, alt_window, ref_reverse, alt_reverse = toy.seen
     assert (ref_reverse, alt_reverse) == (
