@@ -179,5 +179,8 @@ def test_models_saved_with_run_settings_among_the_params_still_load(toy, tmp_pat
     config["params"].update(seed=5, threads=4, device="cuda", verbose=True)
     path.write_text(json.dumps(config))
     loaded = load_model(tmp_path / "old")
-    assert (loaded.seed, loaded.device, loaded.threads) == (5, "cpu", 1)
+    # The device is chosen at load time; threads not given keep the recorded value.
+    assert (loaded.seed, loaded.device, loaded.threads) == (5, "cpu", 4)
+    assert load_model(tmp_path / "old", device=None, threads=1).params["device"] == "cuda"
+    assert load_model(tmp_path / "old", threads=1).threads == 1
     assert np.array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
