@@ -43,6 +43,7 @@ from kegru.atomic import write_atomic, write_json
 from kegru.datasets_config import DatasetSpec, read_datasets
 from kegru.embedding import EMBEDDINGS
 from kegru.errors import InputError
+from kegru.models.options import OPTIMIZERS
 from kegru.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir, trial_state
 
 STUDY_FILE = "study.json"
@@ -51,7 +52,7 @@ RESULTS_PARQUET = "results.parquet"
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 
 GRID_UNITS = (50, 80, 100)
-GRID_OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
+GRID_OPTIMIZERS = OPTIMIZERS  # the paper's grid: every optimizer
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop": "RMSprop"}
 SENSITIVITY = {"k": (4, 5, 6), "stride": (2, 3, 4, 5), "dim": (50, 100, 150, 200)}
 BASELINE_MODELS = ("kegru", "cnn_zh", "deepbind", "gkmsvm", "gc")

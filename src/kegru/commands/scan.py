@@ -6,6 +6,8 @@ import argparse
 
 from kegru.commands._options import add_device_options, add_strand, add_window
 
+EXAMPLE = "kegru scan model genome.fa --window 101 --step 20 --threshold 0.5 --out scores.bedGraph"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

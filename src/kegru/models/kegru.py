@@ -21,11 +21,12 @@ from kegru.atomic import write_text
 from kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.errors import InputError
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
+from kegru.models.options import KEGRU_RC_MODES
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
 
-RC_MODES = ("none", "augment", "conjoined", "canonical")
+RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
 
 
