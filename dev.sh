@@ -15,7 +15,7 @@ if ! "$VENV_PY" -c "import kegru, torch, gensim" 2>/dev/null || [ pyproject.toml
     "$VENV_PY" -m pip install -q --upgrade pip
     echo "torch==2.13.0" > .venv/constraints.txt
     "$VENV_PY" -m pip install -q torch==2.13.0
-    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,dev]"
+    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,dev]"
     touch .venv/.installed
 fi
 case "${1:-}" in

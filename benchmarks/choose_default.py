@@ -71,7 +71,7 @@ def main() -> None:
         "by_dataset_set": {},
     }
     # Rank on every group of data sets that the same settings finished.
-    for settings, group in table.groupby(
+    for _, group in table.groupby(
         table.groupby("dataset")["setting"].transform(lambda s: ",".join(sorted(set(s))))
     ):
         ranking = rank(group)

@@ -1,4 +1,5 @@
-"""Baseline families (DeepBind, CNN_ZH, gkm-SVM, GC control) on real REST ChIP-seq data."""
+"""Baseline families (DeepBind, CNN_ZH, gkm-SVM, GC control) on real REST ChIP-seq data
+(the committed cut of the REST set: its first 500 positives and its whole test file)."""
 
 from __future__ import annotations
 
@@ -37,15 +38,16 @@ def _subset_lines(path, keep) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def rest_files(shared_data, tmp_path_factory):
+def rest_files(fixture_data, tmp_path_factory):
     """500 REST positives (the _AC file) to train on; 300 random _B records to test on."""
     folder = tmp_path_factory.mktemp("rest_subset")
     train, test = folder / "rest_AC.seq.gz", folder / "rest_B.seq.gz"
     with gzip.open(train, "wt") as handle:
-        handle.write("\n".join(_subset_lines(shared_data / f"{REST}_AC.seq.gz", range(500))) + "\n")
+        lines = _subset_lines(fixture_data / f"{REST}_AC.seq.gz", range(500))
+        handle.write("\n".join(lines) + "\n")
     keep = np.sort(np.random.default_rng(0).choice(1000, size=300, replace=False))
     with gzip.open(test, "wt") as handle:
-        handle.write("\n".join(_subset_lines(shared_data / f"{REST}_B.seq.gz", keep)) + "\n")
+        handle.write("\n".join(_subset_lines(fixture_data / f"{REST}_B.seq.gz", keep)) + "\n")
     return train, test
 
 
@@ -132,8 +134,8 @@ def test_variable_length_batch_scores_as_each_alone(trained, rest_files):
 
 
 @pytest.fixture(scope="module")
-def tiny_sets(shared_data):
-    data = read_labelled(shared_data / f"{REST}_AC.seq.gz")
+def tiny_sets(fixture_data):
+    data = read_labelled(fixture_data / f"{REST}_AC.seq.gz")
     data = add_shuffled_negatives(data.subset(np.arange(60)), seed=0)
     order = np.random.default_rng(0).permutation(len(data))
     return data.subset(order[:100]), data.subset(order[100:])

@@ -24,17 +24,17 @@ from trained_models import (
     trained_model,
 )
 
-from kegru.cli import main
-from kegru.errors import InputError
-from kegru.estimators import load_model
-from kegru.interpret import (
-    interpret_file,
+from kegru.attribution import (
     interpret_sequences,
     log_odds,
     saturation_mutagenesis,
     token_to_base_weights,
     weighted_onehot,
 )
+from kegru.cli import main
+from kegru.errors import InputError
+from kegru.estimators import load_model
+from kegru.interpret import interpret_file
 from kegru.motifs import Motif, discover_motifs, match_jaspar, meme_text
 
 DEEPBIND = "encode_deepbind"
@@ -103,11 +103,11 @@ def test_token_attention_spreads_over_covered_bases():
     assert per_base[10] == pytest.approx(0.4 / 5)
 
 
-def test_planted_motif_is_discovered_and_written_as_meme(shared_data, tmp_path):
+def test_planted_motif_is_discovered_and_written_as_meme(fixture_data, tmp_path):
     from memelite.io import read_meme
 
     # Real human background sequences; a known site planted in a third of them.
-    background = _positives(shared_data / DEEPBIND / f"{REST}_B.seq.gz", 90)
+    background = _positives(fixture_data / DEEPBIND / f"{REST}_B.seq.gz", 90)
     site = "TGACTCAT"  # AP-1
     sequences = [s[:40] + site + s[48:] if i % 3 == 0 else s for i, s in enumerate(background)]
     result = interpret_sequences(PlantedToy(site), [str(i) for i in range(90)], sequences)

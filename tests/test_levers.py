@@ -3,10 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from test_network import _random_dna, _tiny_training_set
 
 from kegru.datasets_config import DatasetSpec
 from kegru.errors import InputError
+from kegru.estimators import make_estimator
 from kegru.models.kegru import (
     DEFAULT_PRESET,
     PAPER_PRESET,
@@ -40,9 +42,13 @@ def test_default_preset_and_explicit_values_win():
     with pytest.raises(InputError, match="unknown preset"):
         KegruEstimator(preset="best")
     with pytest.raises(InputError, match="conv_width"):
-        KegruEstimator(conv_width=4)
+        make_estimator("kegru", conv_width=4)
     with pytest.raises(InputError, match="ensemble"):
-        KegruEstimator(ensemble=0)
+        make_estimator("kegru", ensemble=0)
+    assert (
+        clone(KegruEstimator(preset="paper", units=50)).get_params()
+        == KegruEstimator(preset="paper", units=50).get_params()
+    )
 
 
 def test_paper_studies_use_the_paper_preset_and_share_trials(tmp_path):
@@ -121,9 +127,9 @@ def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
     expected = 1 / (1 + np.exp(-mean.numpy().astype(np.float64)))
     conjoined = model.predict_proba(sequences)  # default rc=conjoined: mean of both strands
     assert members_differ
-    model.params["rc"] = "none"
+    model.set_params(rc="none")
     np.testing.assert_allclose(model.predict_proba(sequences), expected, rtol=1e-5)
-    model.params["rc"] = "conjoined"
+    model.set_params(rc="conjoined")
     model.save(tmp_path / "m")
     loaded = KegruEstimator.load(tmp_path / "m")
     assert np.array_equal(loaded.predict_proba(sequences), conjoined)

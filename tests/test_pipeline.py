@@ -109,8 +109,8 @@ def test_predict_rejects_sequence_shorter_than_k(rest_model, tmp_path, capsys):
     assert "bad.fa:3: sequence 'tiny' is 3 bp" in capsys.readouterr().err
 
 
-def test_rerun_with_same_seed_is_exact(shared_data, tmp_path):
-    data = read_labelled(shared_data / f"{REST}_B.seq.gz")
+def test_rerun_with_same_seed_is_exact(fixture_data, tmp_path):
+    data = read_labelled(fixture_data / f"{REST}_B.seq.gz")
     small = tmp_path / "small.csv"
     keep = np.r_[0:150, 500:650]
     small.write_text(

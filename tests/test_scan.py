@@ -1,4 +1,5 @@
-"""Scanning long sequences and scoring variants, on the real yeast genome and Pho4 model."""
+"""Scanning long sequences and scoring variants, on the real yeast genome and Pho4 model
+(chromosome I is committed; the whole genome and the Pho4 model need the full real data)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,16 @@ from trained_models import LinearToy, pho4_model, use_session_cache
 from kegru.cli import main
 from kegru.errors import InputError
 from kegru.genome import Genome
-from kegru.scan import iter_windows, scan_windows, sites_path_for
+from kegru.scan import (
+    ScanSettings,
+    chrom_sizes_path_for,
+    open_scannable,
+    plan_chunks,
+    plan_regions,
+    scan_windows,
+    score_chunk,
+    sites_path_for,
+)
 from kegru.sequences import reverse_complement
 from kegru.variants import allele_windows, read_vcf, score_variants
 
@@ -38,13 +48,24 @@ class RecordingToy(LinearToy):
 
 @pytest.fixture(scope="module")
 def genome_path(shared_data, tmp_path_factory) -> Path:
+    """The whole yeast genome (12 Mb)."""
     use_session_cache(tmp_path_factory)
     return shared_data / YEAST / GENOME
 
 
 @pytest.fixture(scope="module")
-def chr1(genome_path) -> str:
-    with Genome(genome_path) as genome:
+def chr1_genome(fixture_data, tmp_path_factory) -> Path:
+    """A genome FASTA of the real yeast chromosome I alone (the committed cut)."""
+    use_session_cache(tmp_path_factory)
+    path = tmp_path_factory.mktemp("chrI") / "chrI.fa"
+    with gzip.open(fixture_data / YEAST / "chrI.fa.gz", "rt") as handle:
+        path.write_text(handle.read())
+    return path
+
+
+@pytest.fixture(scope="module")
+def chr1(chr1_genome) -> str:
+    with Genome(chr1_genome) as genome:
         return genome.fetch("chrI", 0, genome.sizes["chrI"]).upper()
 
 
@@ -67,49 +88,64 @@ def _naive_windows(sequence: str, window: int, step: int) -> list[tuple[int, int
 
 
 # --------------------------------------------------------------------------- windows
-@pytest.mark.parametrize(("window", "step", "batch_size"), [(101, 20, 7), (50, 50, 1000)])
-def test_windows_equal_slices_of_the_records(chr1, tmp_path, window, step, batch_size):
+def _planned_windows(fasta: Path, window: int, step: int, chunk_windows: int) -> dict:
+    """chrom -> [(start, end, text)] as the scan cuts them, chunk by chunk."""
+    settings = ScanSettings(window=window, step=step, chunk_windows=chunk_windows)
+    got: dict[str, list] = {}
+    with open_scannable(fasta) as genome:
+        planned = plan_regions(genome.sizes)
+        for chunk in plan_chunks(planned, genome.sizes, settings):
+            assert len(chunk.starts) <= chunk_windows
+            for start, end in zip(chunk.starts.tolist(), chunk.ends.tolist(), strict=True):
+                text = genome.fetch(chunk.chrom, start, end).upper()
+                got.setdefault(chunk.chrom, []).append((start, end, text))
+    return got
+
+
+@pytest.mark.parametrize(("window", "step", "chunk_windows"), [(101, 20, 7), (50, 50, 1000)])
+def test_windows_equal_slices_of_the_records(chr1, tmp_path, window, step, chunk_windows):
     records = {"a": chr1[:5003], "short": chr1[9000:9040], "b": chr1[20000:21234]}
     fasta = _write_fasta(tmp_path / "x.fa", records, width=77)
-    got: dict[str, list] = {name: [] for name in records}
-    for batch in iter_windows(fasta, window, step, batch_size):
-        assert len(batch) <= batch_size
-        for start, end, text in zip(batch.starts, batch.ends, batch.sequences, strict=True):
-            got[batch.chrom].append((start, end))
-            assert text == records[batch.chrom][start:end]
+    got = _planned_windows(fasta, window, step, chunk_windows)
+    assert list(got) == sorted(records)  # chromosome order, whatever the file order
     for name, sequence in records.items():
-        assert got[name] == _naive_windows(sequence, window, step), name
+        assert [(s, e) for s, e, _ in got[name]] == _naive_windows(sequence, window, step), name
+        assert all(text == sequence[s:e] for s, e, text in got[name])
 
 
 def test_gzip_input_and_bad_letters(chr1, tmp_path):
     path = tmp_path / "x.fa.gz"
-    with gzip.open(path, "wt") as handle:
+    with gzip.open(path, "wt") as handle:  # plain gzip, not bgzip
         handle.write(">c\n" + chr1[:300] + "\n")
-    assert sum(len(b) for b in iter_windows(path, 101, 50)) == len(
-        _naive_windows(chr1[:300], 101, 50)
-    )
+    summary = scan_windows(RecordingToy(), path, tmp_path / "gz.bedGraph", window=101, step=50)
+    assert summary["windows"] == len(_naive_windows(chr1[:300], 101, 50))
     bad = tmp_path / "bad.fa"
     bad.write_text(">c\nACGTACGT\nACGT?ACGT\n")
-    with pytest.raises(InputError, match="bad.fa:3"):
-        list(iter_windows(bad, 5, 1))
+    with pytest.raises(InputError, match=r"bad.fa: bad character '\?' at c:13"):
+        scan_windows(RecordingToy(), bad, tmp_path / "bad.bedGraph", window=5, step=1)
+    assert not (tmp_path / "bad.bedGraph").exists()
     headless = tmp_path / "headless.fa"
     headless.write_text("ACGT\n")
-    with pytest.raises(InputError, match="headless.fa:1"):
-        list(iter_windows(headless, 5, 1))
+    with pytest.raises(InputError, match="headless.fa"):
+        scan_windows(RecordingToy(), headless, tmp_path / "h.bedGraph", window=5, step=1)
 
 
-def test_memory_does_not_grow_with_chromosome_length(genome_path):
-    # The whole 12 Mb genome (chromosomes up to 1.5 Mb) through a small batch.
+def test_memory_does_not_grow_with_chromosome_length(genome_path, tmp_path):
+    # The whole 12 Mb genome (chromosomes up to 1.5 Mb) in chunks of 64 windows.
+    settings = ScanSettings(window=101, step=1000, chunk_windows=64)
+    toy = RecordingToy()
     tracemalloc.start()
     windows = 0
     try:
-        for batch in iter_windows(genome_path, 101, 1000, batch_size=64):
-            windows += len(batch)
+        with open_scannable(genome_path) as genome:
+            for chunk in plan_chunks(plan_regions(genome.sizes), genome.sizes, settings):
+                windows += len(score_chunk(toy, genome, chunk, settings))
+                toy.seen.clear()
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert windows > 12_000
-    assert peak < 300_000, peak  # bytes; the longest chromosome alone is 1.5 MB
+    assert peak < 1_000_000, peak  # bytes; the longest chromosome alone is 1.5 MB
 
 
 # --------------------------------------------------------------------------- scan outputs
@@ -142,6 +178,60 @@ def test_scan_writes_bedgraph_and_merged_sites(chr1, tmp_path):
 def test_sites_path_default():
     assert sites_path_for("out/chrI.bedGraph") == Path("out/chrI.sites.bed")
     assert sites_path_for("scores.tsv") == Path("scores.tsv.sites.bed")
+    assert chrom_sizes_path_for("out/chrI.bedGraph") == Path("out/chrI.chrom.sizes")
+
+
+def test_outputs_sorted_with_sizes_and_narrowpeak_summits(chr1, tmp_path, capsys):
+    # File order chrB, chrA, chr10: outputs in name order (what bedGraphToBigWig needs).
+    records = {"chrB": chr1[:3000], "chrA": chr1[5000:9000], "chr10": chr1[20000:22000]}
+    fasta = _write_fasta(tmp_path / "g.fa", records)
+    bedgraph = tmp_path / "g.bedGraph"
+    summary = scan_windows(RecordingToy(), fasta, bedgraph, window=101, step=20, progress=True)
+    assert "scan" in capsys.readouterr().err and summary["bases"] == 9000
+    rows = [line.split("\t") for line in bedgraph.read_text().splitlines()]
+    keys = [(r[0], int(r[1])) for r in rows]
+    assert keys == sorted(keys) and [r[0] for r in rows][0] == "chr10"
+    sizes = (tmp_path / "g.chrom.sizes").read_text().splitlines()
+    assert sizes == ["chr10\t2000", "chrA\t4000", "chrB\t3000"]
+    sites = [line.split("\t") for line in (tmp_path / "g.sites.bed").read_text().splitlines()]
+    assert sites and all(len(site) == 10 for site in sites)
+    for chrom, start, end, name, score, strand, signal, p, q, peak in sites:
+        assert name.startswith("site") and strand == "." and (p, q) == ("-1", "-1")
+        assert score == str(round(1000 * float(signal)))
+        summit = int(start) + int(peak)
+        assert int(start) <= summit < int(end)
+        # The summit is the centre of a window holding the E-box.
+        text = records[chrom]
+        assert "CACGTG" in text[summit - 50 : summit + 51]
+    starts = [(site[0], int(site[1])) for site in sites]
+    assert starts == sorted(starts)
+
+
+def test_chroms_and_regions_restrict_the_scan(chr1, tmp_path, caplog):
+    records = {"chrA": chr1[:6000], "chrB": chr1[10000:16000]}
+    fasta = _write_fasta(tmp_path / "g.fa", records)
+    toy = RecordingToy()
+    summary = scan_windows(toy, fasta, tmp_path / "a.bedGraph", window=100, chroms=["chrB"])
+    assert summary["records"] == 1 and summary["bases"] == 6000
+    assert all(line.startswith("chrB\t") for line in open(tmp_path / "a.bedGraph"))
+    with pytest.raises(InputError, match="--chroms: not in the genome: chrZ"):
+        scan_windows(toy, fasta, tmp_path / "z.bedGraph", chroms=["chrZ"])
+    bed = tmp_path / "r.bed"
+    bed.write_text(
+        "track name=x\nchrA\t1000\t1500\nchrA\t1400\t2000\tmerged\n"
+        "chrB\t100\t130\tshort\nchrM\t1\t50\n"
+    )
+    toy = RecordingToy()
+    summary = scan_windows(toy, fasta, tmp_path / "r.bedGraph", window=100, step=50, regions=bed)
+    assert "1 regions on chromosomes the genome lacks" in caplog.text
+    assert summary["bases"] == 1000 + 30
+    rows = [line.split("\t") for line in open(tmp_path / "r.bedGraph")]
+    chrom_a = [(int(r[1]), int(r[2])) for r in rows if r[0] == "chrA"]
+    assert chrom_a[0][0] >= 1000 and chrom_a[-1][1] <= 2000
+    # chrA 1000-2000 merged: windows at 1000, 1050, ..., 1900; chrB's short region: one
+    # 100 bp window centred on it.
+    assert len(toy.seen) == 2 * (19 + 1)  # both strands of each window
+    assert toy.seen[-2] == records["chrB"][65:165]
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +262,41 @@ def test_scan_chr1_with_pho4_model_ranks_bound_regions_higher(
         (inside if hit else outside).append(float(score))
     assert len(inside) >= 20
     assert np.mean(inside) > np.mean(outside) + 0.1, (np.mean(inside), np.mean(outside))
+
+
+def test_scan_jobs_bigwig_and_track_lines(model_dir, genome_path, tmp_path):
+    bed = tmp_path / "regions.bed"
+    bed.write_text("chrII\t100000\t130000\nchrI\t0\t40000\n")
+    outputs = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}.bedGraph"
+        args = ["scan", str(model_dir), str(genome_path), "--out", str(out), "--quiet"]
+        args += ["--regions", str(bed), "--step", "50", "--jobs", jobs]
+        assert main(args) == 0
+        outputs[jobs] = (out.read_bytes(), (tmp_path / f"jobs{jobs}.sites.bed").read_bytes())
+    assert outputs["1"] == outputs["2"]  # two worker processes, the same bytes
+    assert outputs["1"][0].startswith(b"chrI\t")
+    out = tmp_path / "track.bedGraph"
+    args = ["scan", str(model_dir), str(genome_path), "--out", str(out), "--quiet", "--regions"]
+    assert main([*args, str(bed), "--step", "50", "--track-line"]) == 0
+    first = out.read_text().splitlines()[0]
+    assert first.startswith('track type=bedGraph name="pho4"')
+    assert out.read_bytes().split(b"\n", 1)[1] == outputs["1"][0]
+    sites_line = (tmp_path / "track.sites.bed").read_text().splitlines()[0]
+    assert sites_line.startswith("track type=narrowPeak")
+    pyBigWig = pytest.importorskip("pyBigWig")
+    bigwig = tmp_path / "scores.bw"
+    out = tmp_path / "bw.bedGraph"
+    args = ["scan", str(model_dir), str(genome_path), "--out", str(out), "--quiet"]
+    assert main([*args, "--regions", str(bed), "--step", "50", "--bigwig", str(bigwig)]) == 0
+    rows = [line.split("\t") for line in out.read_text().splitlines()]
+    with pyBigWig.open(str(bigwig)) as handle:
+        assert handle.chroms() == {"chrI": 230218, "chrII": 813184}
+        intervals = handle.intervals("chrII") + handle.intervals("chrI")
+    expected = [(int(r[1]), int(r[2]), float(r[3])) for r in rows if r[0] == "chrII"]
+    expected += [(int(r[1]), int(r[2]), float(r[3])) for r in rows if r[0] == "chrI"]
+    assert [(s, e) for s, e, _ in intervals] == [(s, e) for s, e, _ in expected]
+    assert np.allclose([v for _, _, v in intervals], [v for _, _, v in expected], atol=1e-5)
 
 
 # --------------------------------------------------------------------------- variants
@@ -259,10 +384,10 @@ def test_variants_flag_mismatches_score_indels_and_break_eboxes(
     assert np.mean(diffs) < 0, diffs
 
 
-def test_variant_windows_are_centred_genome_slices(genome_path, chr1, tmp_path):
+def test_variant_windows_are_centred_genome_slices(chr1_genome, chr1, tmp_path):
     toy = RecordingToy()
     vcf = _vcf(tmp_path / "v.vcf", [f"chrI\t1001\tx\t{chr1[1000:1004]}\t{chr1[1000]}\t.\t.\t."])
-    score_variants(toy, vcf, genome_path, tmp_path / "o.tsv", window=21)
+    score_variants(toy, vcf, chr1_genome, tmp_path / "o.tsv", window=21)
     # The toy is not strand-symmetric: both windows are scored on both strands (--strand mean).
     ref_window, alt_window, ref_reverse, alt_reverse = toy.seen
     assert (ref_reverse, alt_reverse) == (

@@ -1,4 +1,4 @@
-"""Readers for every supported format, on the real files, and their errors."""
+"""Readers for every supported format, on real files (the committed cuts), and their errors."""
 
 import gzip
 
@@ -18,42 +18,42 @@ def _count_lines(path, opener=open):
         return sum(1 for line in handle if line.strip())
 
 
-def test_deepbind_positives_only_and_test_file(shared_data):
-    train = read_labelled(shared_data / f"{REST}_AC.seq.gz")
+def test_deepbind_positives_only_and_test_file(fixture_data):
+    train = read_labelled(fixture_data / f"{REST}_AC.seq.gz")
     assert train.format == "deepbind" and train.positives_only and train.negatives == "none"
-    assert len(train) == _count_lines(shared_data / f"{REST}_AC.seq.gz", gzip.open) - 1
+    assert len(train) == _count_lines(fixture_data / f"{REST}_AC.seq.gz", gzip.open) - 1
     assert set(map(len, train.sequences)) == {101}
-    test = read_labelled(shared_data / f"{REST}_B.seq.gz")
+    test = read_labelled(fixture_data / f"{REST}_B.seq.gz")
     assert len(test) == 1000 and int(test.labels.sum()) == 500
-    assert test.locate(0) == (str(shared_data / f"{REST}_B.seq.gz"), 2)
+    assert test.locate(0) == (str(fixture_data / f"{REST}_B.seq.gz"), 2)
 
 
-def test_zeng_data_lines(shared_data):
-    path = shared_data / "encode_zeng690/wgEncodeAwgTfbsSydhHelas3Stat3IggrabUniPk/test.data"
+def test_zeng_data_lines(fixture_data):
+    path = fixture_data / "encode_zeng690/wgEncodeAwgTfbsSydhHelas3Stat3IggrabUniPk/test.data"
     data = read_labelled(path)
     assert data.format == "zeng" and len(data) == _count_lines(path)
     shuffled = np.array([name.endswith("_shuf") for name in data.names])
     assert np.array_equal(shuffled, data.labels == 0)
 
 
-def test_csv_split_directory(shared_data):
-    data = read_labelled(shared_data / "gue_tf4")
+def test_csv_split_directory(fixture_data):
+    data = read_labelled(fixture_data / "gue_tf4")
     counts = {s: int(np.sum(data.split == s)) for s in ("train", "valid", "test")}
     for split, name in (("train", "train"), ("valid", "dev"), ("test", "test")):
-        assert counts[split] == _count_lines(shared_data / f"gue_tf4/{name}.csv") - 1
-    assert detect_format(shared_data / "gue_tf4/dev.csv") == "csv"
+        assert counts[split] == _count_lines(fixture_data / f"gue_tf4/{name}.csv") - 1
+    assert detect_format(fixture_data / "gue_tf4/dev.csv") == "csv"
 
 
-def test_fasta_with_target_file(shared_data):
-    data = read_labelled(shared_data / "ctcf_keras_genomics/valid.fa")
+def test_fasta_with_target_file(fixture_data):
+    data = read_labelled(fixture_data / "ctcf_keras_genomics/valid.fa")
     assert len(data) == 1000
-    target = np.loadtxt(shared_data / "ctcf_keras_genomics/valid.target")
+    target = np.loadtxt(fixture_data / "ctcf_keras_genomics/valid.target")
     assert np.array_equal(data.labels, target[:, 0].astype(int))
 
 
-def test_fasta_positives_and_negatives_files(shared_data):
-    positives = shared_data / "oct4_mafk/sample.fa"
-    negatives = shared_data / "oct4_mafk/sample2.fa"
+def test_fasta_positives_and_negatives_files(fixture_data):
+    positives = fixture_data / "oct4_mafk/sample.fa"
+    negatives = fixture_data / "oct4_mafk/sample2.fa"
     data = read_labelled(positives, negatives_path=negatives)
     assert int(data.labels.sum()) == len(read_fasta(positives))
     assert len(data) - int(data.labels.sum()) == len(read_fasta(negatives))
@@ -69,14 +69,14 @@ def test_fasta_labels_in_headers_gzip_and_lower_case(tmp_path):
     assert data.lines.tolist() == [1, 4]
 
 
-def test_shuffles_keep_dinucleotide_counts_and_split(shared_data):
-    data = read_labelled(shared_data / f"{REST}_B.seq.gz").subset(np.arange(20))
+def test_shuffles_keep_dinucleotide_counts_and_split(fixture_data):
+    data = read_labelled(fixture_data / f"{REST}_B.seq.gz").subset(np.arange(20))
     shuffles = dinucleotide_shuffles(data.sequences, seed=4)
     for source, shuffled in zip(data.sequences, shuffles, strict=True):
         pairs = lambda s: sorted(s[i : i + 2] for i in range(len(s) - 1))  # noqa: E731
         assert pairs(source) == pairs(shuffled) and source != shuffled
     assert shuffles == dinucleotide_shuffles(data.sequences, seed=4)
-    positives = read_labelled(shared_data / f"{REST}_AC.seq.gz").subset(np.arange(50))
+    positives = read_labelled(fixture_data / f"{REST}_AC.seq.gz").subset(np.arange(50))
     positives.split = np.array(["train", "test"] * 25, dtype=object)
     completed = add_shuffled_negatives(positives, seed=0)
     assert completed.negatives == "dinucleotide-shuffle" and len(completed) == 100

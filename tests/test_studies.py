@@ -16,8 +16,8 @@ from kegru.cli import main
 from kegru.compare import compare_models
 from kegru.datasets_config import read_datasets
 from kegru.errors import InputError
-from kegru.report import paired_wilcoxon, summary_table
 from kegru.studies import builtin_study, read_user_study, run_study, study_trials
+from kegru.study_tables import paired_wilcoxon, summary_table
 from kegru.trials import Trial, trial_dir
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
@@ -37,16 +37,16 @@ def _sample_lines(lines: list[str], n: int, seed: int) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def data_dir(shared_data: Path, tmp_path_factory) -> Path:
+def data_dir(fixture_data: Path, tmp_path_factory) -> Path:
     """Two small real data sets: REST (DeepBind, positives-only train) and gue_tf4 (CSV)."""
     out = tmp_path_factory.mktemp("data")
-    with gzip.open(shared_data / f"{REST}_AC.seq.gz", "rt") as handle:
+    with gzip.open(fixture_data / f"{REST}_AC.seq.gz", "rt") as handle:
         header, *rows = handle.read().splitlines()
     (out / "rest_train.tsv").write_text("\n".join([header, *_sample_lines(rows, 150, 0)]) + "\n")
-    with gzip.open(shared_data / f"{REST}_B.seq.gz", "rt") as handle:
+    with gzip.open(fixture_data / f"{REST}_B.seq.gz", "rt") as handle:
         header, *rows = handle.read().splitlines()
     (out / "rest_test.tsv").write_text("\n".join([header, *_sample_lines(rows, 80, 1)]) + "\n")
-    header, *rows = (shared_data / "gue_tf4" / "train.csv").read_text().splitlines()
+    header, *rows = (fixture_data / "gue_tf4" / "train.csv").read_text().splitlines()
     (out / "gue_train.csv").write_text("\n".join([header, *_sample_lines(rows, 250, 2)]) + "\n")
     (out / "datasets.toml").write_text(
         '[[dataset]]\nname = "REST"\ntrain = "rest_train.tsv"\ntest = "rest_test.tsv"\n'
@@ -315,7 +315,7 @@ def test_trial_dir_layout(data_dir, tmp_path):
     assert trial_dir(tmp_path, trial) == tmp_path / "trials" / trial.trial_id
 
 
-def test_max_train_caps_only_the_training_records(data_dir, tmp_path, shared_data):
+def test_max_train_caps_only_the_training_records(data_dir, tmp_path, fixture_data):
     from dataclasses import replace
 
     from kegru.sequences import read_labelled
@@ -328,10 +328,10 @@ def test_max_train_caps_only_the_training_records(data_dir, tmp_path, shared_dat
     assert abs(subset.labels.mean() - full.labels.mean()) < 0.02  # stratified
     assert set(subset.sequences) <= set(full.sequences)
     # A split directory keeps its dev and test splits whole.
-    split_spec = replace(spec, train=shared_data / "gue_tf4")
+    split_spec = replace(spec, train=fixture_data / "gue_tf4")
     written = subsample_training_data(split_spec, seed=3, directory=tmp_path / "b")
     parts = read_labelled(written)
-    original = read_labelled(shared_data / "gue_tf4")
+    original = read_labelled(fixture_data / "gue_tf4")
     for split in ("valid", "test"):
         assert (parts.split == split).sum() == (original.split == split).sum()
     assert (parts.split == "train").sum() == 100

@@ -14,6 +14,7 @@ import logging
 import sys
 
 from kegru import __version__
+from kegru.commands._help import finish
 from kegru.commands._options import add_logging_options
 from kegru.errors import InputError
 from kegru.logs import configure_logging
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
             raise
         module.add_parser(subparsers)
         add_logging_options(subparsers.choices[name])
+        finish(subparsers.choices[name], getattr(module, "EXAMPLE", None))
     return parser
 
 

@@ -17,15 +17,9 @@ import pandas as pd
 from kegru.atomic import write_atomic
 from kegru.errors import InputError
 from kegru.estimators import MODEL_FAMILIES
-from kegru.report import (
-    baseline_pairs,
-    figure_baselines,
-    load_study,
-    long_results,
-    save_figure,
-)
-from kegru.studies import load_study as load_study_definition
-from kegru.studies import run_study
+from kegru.plotting import figure_baselines, save_figure
+from kegru.studies import load_study, run_study
+from kegru.study_tables import baseline_pairs, long_results, read_study_results
 
 COMPARISON_FILE = "comparison.csv"
 COMPARISON_COLUMNS = ["dataset", "model", "auc", "aps", "train_seconds", "negatives", "setting"]
@@ -62,7 +56,7 @@ def compare_models(
         ``comparison.csv``: one row per finished (data set, model, seed).
     """
     out_dir = Path(out_dir)
-    study = load_study_definition("baselines", models=models)
+    study = load_study("baselines", models=models)
     run_study(
         study,
         datasets,
@@ -73,7 +67,7 @@ def compare_models(
         progress=progress,
         device=device,
     )
-    record, results = load_study(out_dir)
+    record, results = read_study_results(out_dir)
     finished = results[results["status"] == "done"]
     labels = {trial_id: members[0][1] for trial_id, members in record["trials"].items()}
     finished = finished.assign(setting=finished["trial_id"].map(labels))

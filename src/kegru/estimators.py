@@ -1,27 +1,43 @@
 """One estimator interface for every model family (KEGRU, DeepBind, CNN_ZH, gkm-SVM, GC).
 
 Every family trains, predicts, saves and loads the same way, so evaluation, comparison,
-studies and interpretation go through one code path. Estimators follow scikit-learn:
-``__init__`` stores hyper-parameters only, ``fit`` returns ``self``, learned state ends in
-``_``.
+studies and interpretation go through one code path. Estimators are scikit-learn
+classifiers (:class:`sklearn.base.BaseEstimator`): ``__init__`` stores parameters only
+(as attributes), ``get_params(deep=...)`` / ``set_params`` / :func:`sklearn.base.clone`
+work, ``fit`` returns ``self``, learned state ends in ``_``, ``classes_`` is ``[0, 1]``,
+``predict`` thresholds P(bound) at 0.5 and ``decision_function`` gives its log-odds, so
+``GridSearchCV`` and ``cross_val_score`` run on a list of sequences with 0/1 labels.
+Unlike scikit-learn's classifiers, ``predict_proba`` returns P(bound) only, shape (n,).
+
+Parameters are of two kinds:
+
+hyper-parameters
+    What the model is (``defaults`` of each family): saved with it.
+run settings
+    How and where it runs (:data:`RUN_SETTINGS`: seed, threads, device, verbose): never
+    saved as parameters, so a saved model does not carry the device it was trained on;
+    :func:`load_model` chooses them. The training seed is recorded (``config.json``
+    ``seed``) and restored, as provenance.
 
 A saved model directory holds ``config.json`` (``format_version``, ``family``, ``params``,
-package ``version``, the model card of :mod:`kegru.model_card` under ``training``, and any
-family-specific fields) plus the family's own weight files (open formats: safetensors, JSON,
-NumPy ``.npz``; never pickles).
+``seed``, package ``version``, the model card of :mod:`kegru.model_card` under ``training``,
+and any family-specific fields) plus the family's own weight files (open formats:
+safetensors, JSON, NumPy ``.npz``; never pickles).
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
-from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from kegru.errors import InputError
+from kegru.metrics import log_odds
 from kegru.sequences import LabelledSequences
 
 #: family name -> "module:Class" of its estimator, imported on first use.
@@ -38,26 +54,70 @@ CONFIG_FILE = "config.json"
 #: ones. Directories written before versions were recorded read as version 0.
 FORMAT_VERSION = 1
 
+#: Run settings every family accepts, with their defaults: how and where a model runs
+#: (``seed`` of its training, torch/Numba ``threads``, ``device`` ``cpu``/``cuda``/``auto``,
+#: ``verbose`` progress output), never what it is.
+RUN_SETTINGS: dict[str, Any] = {"seed": 0, "threads": 1, "device": "cpu", "verbose": False}
 
-class Estimator(ABC):
+
+class Estimator(ClassifierMixin, BaseEstimator):
     """Base class of all model families.
 
     Subclasses declare ``family`` and ``defaults`` (every hyper-parameter with its
-    default); ``__init__`` merges user parameters over the defaults and rejects unknown
-    names.
+    default); each gets an ``__init__`` whose keyword parameters are those and the
+    :data:`RUN_SETTINGS`. Unknown names are an :class:`InputError`; values are checked by
+    :meth:`_check_params` in :func:`make_estimator`, :meth:`fit` and :meth:`load`.
+    Subclasses implement ``_fit``, ``predict_proba``, ``_save_state`` and
+    ``_load_state``.
     """
 
     family: ClassVar[str]
     defaults: ClassVar[dict[str, Any]]
 
     def __init__(self, **params: Any):
-        unknown = sorted(set(params) - set(self.defaults))
+        names = self._param_names()
+        unknown = sorted(set(params) - set(names))
         if unknown:
             raise InputError(
                 f"unknown parameter(s) for model '{self.family}': {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(self.defaults))}"
+                f"known: {', '.join(sorted(names))}"
             )
-        self.params: dict[str, Any] = {**self.defaults, **params}
+        for name, default in {**self.defaults, **RUN_SETTINGS}.items():
+            setattr(self, name, params.get(name, default))
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "defaults" in vars(cls) and "__init__" not in vars(cls):
+            cls.__init__ = _init_with_signature(cls)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [*cls.defaults, *(n for n in RUN_SETTINGS if n not in cls.defaults)]
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        # scikit-learn reads the parameter names from here (get_params, clone, repr).
+        return sorted(cls._param_names())
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every parameter, hyper-parameters and run settings, by name (a copy)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    @property
+    def hyper_params(self) -> dict[str, Any]:
+        """The hyper-parameters only: what is saved with the model."""
+        return {name: getattr(self, name) for name in self.defaults}
+
+    def _check_params(self) -> None:
+        """Raise :class:`InputError` for parameter values the family cannot use."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_class = False
+        return tags
 
     @classmethod
     def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
@@ -80,45 +140,88 @@ class Estimator(ABC):
     def set_run_settings(self, device: str | None = None, threads: int | None = None) -> None:
         """Choose where (``device``) and on how many threads a trained model runs.
 
-        Only families that have the setting take it; ``None`` keeps the current value.
+        ``None`` keeps the current value.
         """
-        for name, value in (("device", device), ("threads", threads)):
-            if value is not None and name in self.defaults:
-                self.params[name] = value
+        chosen = {"device": device, "threads": threads}
+        self.set_params(**{name: value for name, value in chosen.items() if value is not None})
 
-    def get_params(self) -> dict[str, Any]:
-        """Return a copy of the hyper-parameters (JSON-serialisable)."""
-        return dict(self.params)
-
-    @abstractmethod
+    # ------------------------------------------------------------------ training
     def fit(
         self,
-        train: LabelledSequences,
+        X: LabelledSequences | list[str],
+        y: Any = None,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
     ) -> Estimator:
-        """Train on ``train``; choose the best epoch (or model) on ``valid`` when given.
+        """Train; choose the best epoch (or model) on ``valid`` when given.
 
-        ``log_path``, when given, receives a per-epoch TSV log.
+        Parameters
+        ----------
+        X : LabelledSequences, or list of str of length n
+            Training data; a list of sequences takes its 0/1 labels from ``y``.
+        y : array-like, shape=(n,), or LabelledSequences, optional
+            Labels of ``X`` (scikit-learn style). With a :class:`LabelledSequences` ``X``
+            the second argument is the validation set instead (``fit(train, valid)``).
+        valid : LabelledSequences, optional
+            Validation set.
+        log_path : str or Path, optional
+            Receives a per-epoch TSV log (neural families).
+
+        Returns
+        -------
+        Estimator
+            ``self``, trained.
         """
+        if isinstance(X, LabelledSequences):
+            train = X
+            if isinstance(y, LabelledSequences) and valid is None:
+                valid, y = y, None
+            if y is not None:
+                raise InputError("fit(LabelledSequences) takes its labels from the records")
+        else:
+            train = _as_labelled(X, y)
+        self._check_params()
+        self._fit(train, valid, log_path)
+        self.classes_ = np.array([0, 1])
+        return self
 
-    @abstractmethod
+    def _fit(
+        self,
+        train: LabelledSequences,
+        valid: LabelledSequences | None,
+        log_path: str | Path | None,
+    ) -> None:
+        """Train on ``train``; families implement it."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ prediction
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """Return P(bound) for each sequence, shape=(n,), dtype float64."""
+        raise NotImplementedError
 
-    @abstractmethod
+    def decision_function(self, sequences: list[str]) -> np.ndarray:
+        """Log-odds of P(bound), shape=(n,) (what scikit-learn's AUC scorer ranks)."""
+        return log_odds(self.predict_proba(sequences))
+
+    def predict(self, sequences: list[str]) -> np.ndarray:
+        """Predicted class (0 or 1) of each sequence, shape=(n,): P(bound) >= 0.5."""
+        return (self.predict_proba(sequences) >= 0.5).astype(np.int64)
+
+    # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:
         """Write the learned state into ``directory``; return extra config fields."""
+        raise NotImplementedError
 
-    @abstractmethod
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
         """Restore the learned state written by :meth:`_save_state`."""
+        raise NotImplementedError
 
     def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
         """Save into ``directory`` (created); returns the directory.
 
-        ``card``, when given, is stored as the ``training`` record of ``config.json`` (see
-        :func:`kegru.model_card.training_card`).
+        ``config.json`` holds the hyper-parameters and the training seed, never the
+        other run settings (device, threads, verbose). ``card``, when given, is stored as
+        its ``training`` record (see :func:`kegru.model_card.training_card`).
         """
         from kegru import __version__
         from kegru.atomic import write_json
@@ -129,7 +232,8 @@ class Estimator(ABC):
         config = {
             "format_version": FORMAT_VERSION,
             "family": self.family,
-            "params": self.get_params(),
+            "params": self.hyper_params,
+            "seed": self.seed,
             "version": __version__,
         }
         config.update(extra)
@@ -139,13 +243,66 @@ class Estimator(ABC):
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> Estimator:
-        """Load a model saved by :meth:`save`."""
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        device: str | None = "cpu",
+        threads: int | None = None,
+        verbose: bool = False,
+    ) -> Estimator:
+        """Load a model saved by :meth:`save`, to run on ``device`` with ``threads``.
+
+        ``None`` takes the value a directory saved before run settings were kept apart
+        recorded among its parameters, else the default of :data:`RUN_SETTINGS`.
+        """
         directory = Path(directory)
         config = read_config(directory)
-        model = cls(**config["params"])
+        saved = dict(config.get("params", {}))
+        # Models saved before run settings were kept apart hold them among the params.
+        run = {name: saved.get(name, default) for name, default in RUN_SETTINGS.items()}
+        run["seed"] = config.get("seed", run["seed"])
+        run["verbose"] = verbose
+        for name, value in (("device", device), ("threads", threads)):
+            if value is not None:
+                run[name] = value
+        hyper = {name: value for name, value in saved.items() if name not in RUN_SETTINGS}
+        model = cls(**hyper, **run)
+        model._check_params()
         model._load_state(directory, config)
+        model.classes_ = np.array([0, 1])
         return model
+
+
+def _init_with_signature(cls: type[Estimator]):
+    """An ``__init__`` for ``cls`` whose signature lists its parameters (scikit-learn reads
+    parameter names and defaults from the signature)."""
+
+    def __init__(self, **params: Any) -> None:
+        Estimator.__init__(self, **params)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name, default in {**cls.defaults, **RUN_SETTINGS}.items():
+        parameters.append(inspect.Parameter(name, keyword, default=default))
+    __init__.__signature__ = inspect.Signature(parameters)
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    return __init__
+
+
+def _as_labelled(sequences: Any, labels: Any) -> LabelledSequences:
+    """scikit-learn style input (sequences, 0/1 labels) as :class:`LabelledSequences`."""
+    if labels is None:
+        raise InputError("fit needs labels: fit(sequences, labels) or fit(LabelledSequences)")
+    sequences = [str(s) for s in sequences]
+    labels = np.asarray(labels)
+    if labels.shape != (len(sequences),) or not np.isin(labels, (0, 1)).all():
+        raise InputError(f"labels must be 0/1, one per sequence (got shape {labels.shape})")
+    return LabelledSequences(
+        names=[f"seq{i + 1}" for i in range(len(sequences))],
+        sequences=sequences,
+        labels=labels.astype(np.int8),
+    )
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
@@ -184,31 +341,39 @@ def estimator_class(family: str) -> type[Estimator]:
 
 
 def make_estimator(family: str, **params: Any) -> Estimator:
-    """Create an untrained estimator of ``family`` with ``params``."""
-    return estimator_class(family)(**params)
+    """Create an untrained estimator of ``family`` with ``params`` (checked)."""
+    estimator = estimator_class(family)(**params)
+    estimator._check_params()
+    return estimator
 
 
 def load_model(
-    directory: str | Path, device: str | None = "cpu", threads: int | None = None
+    directory: str | Path,
+    device: str | None = "cpu",
+    threads: int | None = None,
+    verbose: bool = False,
 ) -> Estimator:
-    """Load any saved model, whatever its family, to run on ``device``.
+    """Load any saved model, whatever its family, to run on ``device`` with ``threads``.
 
     Parameters
     ----------
     directory : str or Path
-        A model directory written by :meth:`Estimator.save`.
+        A model directory written by :meth:`Estimator.save` (``kegru train --out``).
     device : str or None
-        ``cpu`` (default), ``cuda`` or ``auto``: where the model runs now, whatever device it
-        was trained on (weights are always saved from, and read to, the CPU). ``None`` keeps
-        the device recorded in the directory.
+        ``cpu`` (default), ``cuda`` or ``auto``: where the model runs now, whatever it was
+        trained on (weights are always saved from, and read to, the CPU; families without
+        a GPU path run on the CPU). ``None`` keeps a device recorded by an older directory.
     threads : int, optional
-        Threads the family uses for prediction (torch or numba), where it has the setting.
+        torch / Numba threads for prediction.
+    verbose : bool
+        Progress output.
     """
     config = read_config(directory)
-    model = estimator_class(config["family"]).load(directory)
-    if device is not None and "device" in model.defaults:
+    model = estimator_class(config["family"]).load(
+        directory, device=device, threads=threads, verbose=verbose
+    )
+    if device is not None:
         from kegru.training import resolve_device
 
         resolve_device(device)  # an unusable device fails here, before any work
-    model.set_run_settings(device=device, threads=threads)
     return model

@@ -1,4 +1,5 @@
-"""Ranking metrics of binary predictions: ROC AUC and average precision (scikit-learn)."""
+"""Ranking metrics of binary predictions (ROC AUC and average precision, scikit-learn) and the
+log-odds scale of probabilities."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | 
         "n_test": int(len(labels)),
         "n_test_positive": int(labels.sum()),
     }
+
+
+#: Probabilities are clipped to [EPSILON, 1 - EPSILON] before taking log-odds.
+EPSILON = 1e-7
+
+
+def log_odds(probabilities: np.ndarray) -> np.ndarray:
+    """``log(p / (1 - p))`` with ``p`` clipped away from 0 and 1, same shape."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), EPSILON, 1 - EPSILON)
+    return np.log(p) - np.log1p(-p)

@@ -24,16 +24,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from kegru.atomic import write_text
+from kegru.attribution import Interpretation
 from kegru.errors import InputError
 from kegru.sequences import BASES, reverse_complement
-
-if TYPE_CHECKING:
-    from kegru.interpret import Interpretation
 
 JASPAR_RELEASE = "JASPAR2024"
 JASPAR_TAX_GROUPS = ("vertebrates", "fungi")
@@ -257,7 +255,7 @@ def discover_motifs(
     seqlet_width: int = 10,
     min_information: float = 0.3,
 ) -> list[Motif]:
-    """Discover motifs from an :class:`~kegru.interpret.Interpretation`.
+    """Discover motifs from an :class:`~kegru.attribution.Interpretation`.
 
     Parameters
     ----------

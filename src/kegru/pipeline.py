@@ -234,9 +234,8 @@ def train_and_evaluate(
 def _make_with_run_settings(model: str, params: dict[str, Any], run: dict[str, Any]) -> Estimator:
     """An estimator of ``model`` with ``params``; run settings fill what ``params`` leaves."""
     estimator = make_estimator(model, **params)
-    for name, value in run.items():
-        if name in estimator.defaults and name not in params:
-            estimator.params[name] = value
+    known = estimator.get_params()
+    estimator.set_params(**{k: v for k, v in run.items() if k in known and k not in params})
     return estimator
 
 

@@ -33,11 +33,9 @@ masking it is 0 everywhere and matching falls back to GC alone.
 
 from __future__ import annotations
 
-import bisect
 import csv
 import io
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,10 +47,17 @@ from kegru import __version__
 from kegru.atomic import write_json, write_text
 from kegru.errors import InputError
 from kegru.genome import Genome, composition, sha256_file
-from kegru.peaks import Peak, read_peaks, read_regions, top_peaks
-from kegru.splits import SPLITS, random_split
+from kegru.intervals import IntervalSet, MergedIntervals, Window
+from kegru.negatives import (
+    NEGATIVE_KINDS,
+    NegativeSettings,
+    flank_negatives,
+    genomic_negatives,
+    shuffle_negatives,
+)
+from kegru.peaks import Peak, PeakSet, read_peaks, read_regions, top_peaks
+from kegru.splits import SPLITS, assign_window_splits, chromosome_split
 
-NEGATIVE_KINDS = ("genomic", "shuffle", "flank")
 MANIFEST_FILE = "manifest.json"
 WINDOWS_FILE = "windows.bed"
 #: Digits kept for fractions and statistics in the manifest.
@@ -130,22 +135,18 @@ class PrepareConfig:
         if not (0 < self.gc_bin_width <= 1 and 0 < self.repeat_bin_width <= 1):
             raise InputError("bin widths must be in (0, 1]")
 
-
-@dataclass
-class Window:
-    """One labelled window; ``sequence`` keeps the genome's case."""
-
-    chrom: str
-    start: int
-    end: int
-    label: int
-    sequence: str
-    split: str = ""
-    suffix: str = ""
-
-    @property
-    def name(self) -> str:
-        return f"{self.chrom}:{self.start}-{self.end}(+){self.suffix}"
+    def negative_settings(self) -> NegativeSettings:
+        """The settings :mod:`kegru.negatives` makes negative windows with."""
+        return NegativeSettings(
+            width=self.width,
+            ratio=self.ratio,
+            max_n_fraction=self.max_n_fraction,
+            gc_bin_width=self.gc_bin_width,
+            repeat_bin_width=self.repeat_bin_width,
+            max_draws=self.max_draws,
+            flank_offset=self.flank_offset,
+            seed=self.seed,
+        )
 
 
 @dataclass
@@ -167,61 +168,6 @@ class _Drops:
         }
 
 
-# --------------------------------------------------------------------------- intervals
-
-
-class _IntervalSet:
-    """Non-overlapping half-open intervals per chromosome, growable, with overlap tests."""
-
-    def __init__(self) -> None:
-        self._starts: dict[str, list[int]] = defaultdict(list)
-        self._ends: dict[str, list[int]] = defaultdict(list)
-
-    def overlaps(self, chrom: str, start: int, end: int) -> bool:
-        starts, ends = self._starts.get(chrom), self._ends.get(chrom)
-        if not starts:
-            return False
-        i = bisect.bisect_right(starts, start)
-        return (i > 0 and ends[i - 1] > start) or (i < len(starts) and starts[i] < end)
-
-    def add(self, chrom: str, start: int, end: int) -> None:
-        """Add an interval that overlaps none already held."""
-        i = bisect.bisect_right(self._starts[chrom], start)
-        self._starts[chrom].insert(i, start)
-        self._ends[chrom].insert(i, end)
-
-
-class _MergedIntervals:
-    """A fixed set of intervals merged per chromosome, for vectorised overlap tests."""
-
-    def __init__(self, intervals: Sequence[tuple[str, int, int]]) -> None:
-        by_chrom: dict[str, list[tuple[int, int]]] = defaultdict(list)
-        for chrom, start, end in intervals:
-            by_chrom[chrom].append((start, end))
-        self._merged: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for chrom, spans in by_chrom.items():
-            spans.sort()
-            starts, ends = [spans[0][0]], [spans[0][1]]
-            for start, end in spans[1:]:
-                if start <= ends[-1]:
-                    ends[-1] = max(ends[-1], end)
-                else:
-                    starts.append(start)
-                    ends.append(end)
-            self._merged[chrom] = (np.asarray(starts), np.asarray(ends))
-
-    def overlaps(self, chrom: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Boolean mask, shape=(n,): which ``[starts, ends)`` on ``chrom`` hit the set."""
-        if chrom not in self._merged:
-            return np.zeros(len(starts), bool)
-        merged_starts, merged_ends = self._merged[chrom]
-        # The first merged interval ending after the window's start is the only candidate.
-        i = np.searchsorted(merged_ends, starts, side="right")
-        hit = i < len(merged_starts)
-        hit[hit] = merged_starts[i[hit]] < ends[hit]
-        return hit
-
-
 # --------------------------------------------------------------------------- positives
 
 
@@ -229,7 +175,7 @@ def _positive_windows(
     peaks: list[Peak],
     genome: Genome,
     config: PrepareConfig,
-    excluded: _MergedIntervals,
+    excluded: MergedIntervals,
     drops: _Drops,
 ) -> list[Window]:
     """Summit-centred windows of the kept peaks, filtered and de-duplicated."""
@@ -255,7 +201,7 @@ def _positive_windows(
         range(len(candidates)),
         key=lambda i: (-(candidates[i][0].signal or 0.0), candidates[i][0].line),
     )
-    kept = _IntervalSet()
+    kept = IntervalSet()
     windows = []
     for i in order:
         peak, start = candidates[i]
@@ -268,215 +214,6 @@ def _positive_windows(
             kept.add(peak.chrom, start, end)
             windows.append(Window(peak.chrom, start, end, 1, sequences[i]))
     return windows
-
-
-# --------------------------------------------------------------------------- splits
-
-
-def _split_chromosomes(
-    config: PrepareConfig, allowed: list[str], sizes: dict[str, int]
-) -> dict[str, list[str]] | None:
-    """Chromosomes of each split for a chromosome split, or None for a random split."""
-    if not config.test_chroms and not config.valid_chroms:
-        return None
-    test, valid = list(config.test_chroms or []), list(config.valid_chroms or [])
-    for chrom in test + valid:
-        if chrom not in sizes:
-            raise InputError(f"split chromosome {chrom!r} is not in the genome")
-        if chrom not in allowed:
-            raise InputError(f"split chromosome {chrom!r} is not among --chroms")
-    both = sorted(set(test) & set(valid))
-    if both:
-        raise InputError(f"chromosomes in both --test-chroms and --valid-chroms: {both}")
-    return {
-        "train": [c for c in allowed if c not in test and c not in valid],
-        "valid": [c for c in allowed if c in valid],
-        "test": [c for c in allowed if c in test],
-    }
-
-
-def _assign_splits(
-    windows: list[Window], chromosomes: dict[str, list[str]] | None, config: PrepareConfig
-) -> None:
-    if chromosomes is None:
-        split = random_split(
-            np.ones(len(windows), np.int8),
-            config.valid_fraction,
-            config.test_fraction,
-            config.seed,
-        )
-        for window, name in zip(windows, split, strict=True):
-            window.split = str(name)
-        return
-    split_of = {chrom: name for name, chroms in chromosomes.items() for chrom in chroms}
-    for window in windows:
-        window.split = split_of[window.chrom]
-
-
-# --------------------------------------------------------------------------- negatives
-
-
-def _negatives_per_positive(n: int, ratio: float, rng: np.random.Generator) -> np.ndarray:
-    """How many negatives each of ``n`` positives gets: ``ratio`` on average, exactly."""
-    counts = np.full(n, int(ratio), np.int64)
-    extra = int(round((ratio - int(ratio)) * n))
-    counts[rng.permutation(n)[:extra]] += 1
-    return counts
-
-
-def _bins(values: dict[str, np.ndarray], config: PrepareConfig) -> np.ndarray:
-    """(GC bin, repeat bin) of each window, shape=(n, 2)."""
-    gc_bins = int(np.ceil(1 / config.gc_bin_width))
-    repeat_bins = int(np.ceil(1 / config.repeat_bin_width))
-    gc = np.minimum((values["gc"] / config.gc_bin_width).astype(np.int64), gc_bins - 1)
-    repeat = np.minimum(
-        (values["repeat"] / config.repeat_bin_width).astype(np.int64), repeat_bins - 1
-    )
-    return np.stack([gc, repeat], axis=1)
-
-
-def _genomic_negatives(
-    positives: list[Window],
-    chroms: list[str],
-    genome: Genome,
-    forbidden: _MergedIntervals,
-    taken: _IntervalSet,
-    config: PrepareConfig,
-    rng: np.random.Generator,
-    report: dict[str, Any],
-) -> list[Window]:
-    """Random windows on ``chroms`` with the positives' (GC, repeat) bin counts x ratio.
-
-    Bins still short after ``max_draws`` windows take the nearest bin's spare windows
-    (counted as ``filled_from_nearest_bin``); any still missing are counted as
-    ``shortfall``.
-    """
-    width = config.width
-    pos_bins = _bins(composition([w.sequence for w in positives]), config)
-    counts = _negatives_per_positive(len(positives), config.ratio, rng)
-    quota: Counter = Counter()
-    for (gc_bin, repeat_bin), count in zip(map(tuple, pos_bins), counts, strict=True):
-        quota[(gc_bin, repeat_bin)] += int(count)
-    needed = sum(quota.values())
-    budget = config.max_draws if config.max_draws is not None else 200 * needed + 100_000
-    usable = [c for c in chroms if genome.sizes[c] >= width]
-    if not usable or needed == 0:
-        report["shortfall"] += needed
-        return []
-    spans = np.array([genome.sizes[c] - width + 1 for c in usable], np.int64)
-    weights = spans / spans.sum()
-    accepted: list[Window] = []
-    spare: dict[tuple[int, int], list[Window]] = defaultdict(list)
-    draws = 0
-    while needed > 0 and draws < budget:
-        size = int(min(budget - draws, max(2_000, min(100_000, 20 * needed))))
-        draws += size
-        chrom_index = rng.choice(len(usable), size=size, p=weights)
-        starts = np.floor(rng.random(size) * spans[chrom_index]).astype(np.int64)
-        keep = np.ones(size, bool)
-        for index in np.unique(chrom_index):
-            on_chrom = chrom_index == index
-            keep[on_chrom] = ~forbidden.overlaps(
-                usable[index], starts[on_chrom], starts[on_chrom] + width
-            )
-        chrom_index, starts = chrom_index[keep], starts[keep]
-        names = [usable[i] for i in chrom_index]
-        sequences = genome.fetch_many(names, starts, width)
-        values = composition(sequences)
-        bins = _bins(values, config)
-        for i in np.flatnonzero(values["n"] <= config.max_n_fraction):
-            key = (int(bins[i, 0]), int(bins[i, 1]))
-            chrom, start = names[i], int(starts[i])
-            if taken.overlaps(chrom, start, start + width):
-                continue
-            window = Window(chrom, start, start + width, 0, sequences[i])
-            if quota[key] > 0:
-                quota[key] -= 1
-                needed -= 1
-                taken.add(chrom, start, start + width)
-                accepted.append(window)
-            elif len(spare[key]) < 50:
-                spare[key].append(window)
-    report["draws"] += draws
-    for key in sorted(k for k, v in quota.items() if v > 0):
-        for _ in range(quota[key]):
-            window = _nearest_spare(key, spare, taken)
-            if window is None:
-                report["shortfall"] += 1
-                continue
-            taken.add(window.chrom, window.start, window.end)
-            accepted.append(window)
-            report["filled_from_nearest_bin"] += 1
-    return accepted
-
-
-def _nearest_spare(
-    key: tuple[int, int], spare: dict[tuple[int, int], list[Window]], taken: _IntervalSet
-) -> Window | None:
-    """Pop the spare window from the bin nearest ``key`` that overlaps nothing taken."""
-    for other in sorted(spare, key=lambda k: (abs(k[0] - key[0]) + abs(k[1] - key[1]), k)):
-        pool = spare[other]
-        while pool:
-            window = pool.pop(0)
-            if not taken.overlaps(window.chrom, window.start, window.end):
-                return window
-    return None
-
-
-def _flank_negatives(
-    positives: list[Window],
-    genome: Genome,
-    forbidden: _MergedIntervals,
-    taken: _IntervalSet,
-    config: PrepareConfig,
-    rng: np.random.Generator,
-    drops: _Drops,
-) -> list[Window]:
-    """Windows at ``flank_offset`` multiples to a random first side of each positive."""
-    per_positive = int(config.ratio)
-    width = config.width
-    negatives = []
-    first_sides = rng.choice(np.array([-1, 1]), size=len(positives))
-    for positive, first_side in zip(positives, first_sides, strict=True):
-        for j in range(per_positive):
-            side = first_side if j % 2 == 0 else -first_side
-            start = positive.start + int(side) * (j // 2 + 1) * config.flank_offset
-            end = start + width
-            where = f"{positive.name} offset {int(side) * (j // 2 + 1) * config.flank_offset}"
-            if start < 0 or end > genome.sizes[positive.chrom]:
-                drops.add("off_chromosome", where)
-                continue
-            if forbidden.overlaps(positive.chrom, np.array([start]), np.array([end]))[0]:
-                drops.add("overlaps_peak_or_excluded", where)
-                continue
-            if taken.overlaps(positive.chrom, start, end):
-                drops.add("overlaps_other_window", where)
-                continue
-            sequence = genome.fetch(positive.chrom, start, end)
-            if composition([sequence])["n"][0] > config.max_n_fraction:
-                drops.add("too_many_n", where)
-                continue
-            taken.add(positive.chrom, start, end)
-            negatives.append(Window(positive.chrom, start, end, 0, sequence, positive.split))
-    return negatives
-
-
-def _shuffle_negatives(positives: list[Window], config: PrepareConfig) -> list[Window]:
-    """``ratio`` dinucleotide shuffles of each positive, in the positive's split."""
-    # Imported here: the shuffle pulls in torch, which the genomic path does not need.
-    from kegru.negatives import dinucleotide_shuffles
-
-    negatives = []
-    upper = [w.sequence.upper() for w in positives]
-    for j in range(int(config.ratio)):
-        # Distinct seeds per round: shuffle i of round j uses seed + j * n + i.
-        shuffled = dinucleotide_shuffles(upper, seed=config.seed + j * len(positives))
-        suffix = "_shuf" if j == 0 else f"_shuf{j + 1}"
-        for window, sequence in zip(positives, shuffled, strict=True):
-            negatives.append(
-                Window(window.chrom, window.start, window.end, 0, sequence, window.split, suffix)
-            )
-    return negatives
 
 
 # --------------------------------------------------------------------------- outputs
@@ -574,48 +311,19 @@ def prepare_dataset(
     out_dir = Path(out_dir)
     rng = np.random.default_rng(config.seed)
     with Genome(genome_path) as genome:
-        unknown = sorted(set(config.chroms or []) - set(genome.sizes))
-        if unknown:
-            raise InputError(f"--chroms names chromosomes not in the genome: {unknown}")
-        allowed = [c for c in genome.sizes if config.chroms is None or c in config.chroms]
-        chromosomes = _split_chromosomes(config, allowed, genome.sizes)
+        allowed, chromosomes = _chromosomes(genome, config)
         peak_set = read_peaks(peaks_path, genome.sizes, allowed)
         excluded_regions, excluded_unknown = (
             read_regions(exclude_path, genome.sizes) if exclude_path else ([], 0)
         )
-        excluded = _MergedIntervals(excluded_regions)
-
-        peak_drops = _Drops()
-        for reason, count in peak_set.skipped.items():
-            peak_drops.counts[reason] += count
-            peak_drops.examples[reason].extend(peak_set.examples.get(reason, []))
-        chosen = peak_set.peaks
-        if config.top is not None:
-            chosen = top_peaks(peak_set, config.top)
-            peak_drops.counts["below_top_n"] += len(peak_set.peaks) - len(chosen)
-        positives = _positive_windows(chosen, genome, config, excluded, peak_drops)
-        if not positives:
-            raise InputError("no positive window survived the filters", peaks_path)
-        order = {chrom: i for i, chrom in enumerate(genome.sizes)}
-        positives.sort(key=lambda w: (order[w.chrom], w.start))
-        _assign_splits(positives, chromosomes, config)
+        positives, peak_drops = _positives(
+            peak_set, genome, config, MergedIntervals(excluded_regions), chromosomes, peaks_path
+        )
         by_split = {s: [w for w in positives if w.split == s] for s in SPLITS}
-        asked_for = {
-            "train": True,
-            "valid": config.valid_fraction > 0 if chromosomes is None else chromosomes["valid"],
-            "test": config.test_fraction > 0 if chromosomes is None else chromosomes["test"],
-        }
-        for split in SPLITS:
-            if asked_for[split] and not by_split[split]:
-                raise InputError(
-                    f"no positive window in the {split} split: choose other "
-                    "--test-chroms/--valid-chroms or fractions",
-                    peaks_path,
-                )
-
+        _require_positives_in_each_split(by_split, chromosomes, config, peaks_path)
         # Negatives avoid every peak in the file (also ones not used as positives), its
         # flank, excluded regions and the positive windows.
-        forbidden = _MergedIntervals(
+        forbidden = MergedIntervals(
             [
                 (p.chrom, max(0, p.start - config.peak_flank), p.end + config.peak_flank)
                 for p in peak_set.peaks
@@ -623,67 +331,33 @@ def prepare_dataset(
             + excluded_regions
             + [(w.chrom, w.start, w.end) for w in positives]
         )
-        taken = _IntervalSet()
-        for window in positives:
-            taken.add(window.chrom, window.start, window.end)
-        negative_report: dict[str, Any] = {
-            "kind": config.negatives,
-            "draws": 0,
-            "filled_from_nearest_bin": 0,
-            "shortfall": 0,
-        }
-        negative_drops = _Drops()
-        negatives: list[Window] = []
-        for split in SPLITS:
-            split_positives = by_split[split]
-            if not split_positives:
-                continue
-            if config.negatives == "genomic":
-                chroms = allowed if chromosomes is None else chromosomes[split]
-                made = _genomic_negatives(
-                    split_positives, chroms, genome, forbidden, taken, config, rng,
-                    negative_report,
-                )  # fmt: skip
-                for window in made:
-                    window.split = split
-            elif config.negatives == "flank":
-                made = _flank_negatives(
-                    split_positives, genome, forbidden, taken, config, rng, negative_drops
-                )
-            else:
-                made = _shuffle_negatives(split_positives, config)
-            negatives.extend(made)
-        if config.negatives != "genomic":
-            for key in ("draws", "filled_from_nearest_bin", "shortfall"):
-                del negative_report[key]
-        if config.negatives == "flank":
-            negative_report["dropped"] = negative_drops.as_dict()
-        negative_report["requested"] = int(
-            sum(_expected(len(by_split[s]), config.ratio) for s in SPLITS)
+        negatives, negative_report = _negatives(
+            by_split, allowed, chromosomes, genome, forbidden, config, rng
         )
-        negative_report["made"] = len(negatives)
         negative_report["match"] = _match_quality(positives, negatives, config.negatives)
         soft_masked = any(
             any(c.islower() for c in w.sequence) for w in positives + negatives if not w.suffix
         )
 
+    order = {chrom: i for i, chrom in enumerate(genome.sizes)}
     windows = sorted(
         positives + negatives, key=lambda w: (order[w.chrom], w.start, -w.label, w.suffix)
     )
     outputs = _write_outputs(out_dir, windows)
+    exclude = None
+    if exclude_path is not None:
+        exclude = {
+            **_input_record(exclude_path),
+            "regions": len(excluded_regions),
+            "regions_on_unknown_chromosomes": excluded_unknown,
+        }
     manifest = {
         "kegru_version": __version__,
         "command": "prepare",
         "inputs": {
             "peaks": {**_input_record(peaks_path), "format": peak_set.format},
             "genome": {**_input_record(genome_path), "format": genome.format},
-            "exclude": None
-            if exclude_path is None
-            else {
-                **_input_record(exclude_path),
-                "regions": len(excluded_regions),
-                "regions_on_unknown_chromosomes": excluded_unknown,
-            },
+            "exclude": exclude,
         },
         "parameters": asdict(config),
         "seed": config.seed,
@@ -702,17 +376,126 @@ def prepare_dataset(
             "soft_masked": soft_masked,
         },
         "negatives": negative_report,
-        "counts": {
-            split: {
-                "positives": sum(1 for w in windows if w.split == split and w.label == 1),
-                "negatives": sum(1 for w in windows if w.split == split and w.label == 0),
-            }
-            for split in SPLITS
-        },
+        "counts": _split_counts(windows),
         "outputs": outputs,
     }
     write_json(out_dir / MANIFEST_FILE, manifest)
     return manifest
+
+
+def _chromosomes(
+    genome: Genome, config: PrepareConfig
+) -> tuple[list[str], dict[str, list[str]] | None]:
+    """The chromosomes in use (genome order) and, for a chromosome split, each split's."""
+    unknown = sorted(set(config.chroms or []) - set(genome.sizes))
+    if unknown:
+        raise InputError(f"--chroms names chromosomes not in the genome: {unknown}")
+    allowed = [c for c in genome.sizes if config.chroms is None or c in config.chroms]
+    chromosomes = chromosome_split(config.test_chroms, config.valid_chroms, allowed, genome.sizes)
+    return allowed, chromosomes
+
+
+def _positives(
+    peak_set: PeakSet,
+    genome: Genome,
+    config: PrepareConfig,
+    excluded: MergedIntervals,
+    chromosomes: dict[str, list[str]] | None,
+    peaks_path: str | Path,
+) -> tuple[list[Window], _Drops]:
+    """Positive windows in genome order, each assigned its split, and the drops by reason."""
+    peak_drops = _Drops()
+    for reason, count in peak_set.skipped.items():
+        peak_drops.counts[reason] += count
+        peak_drops.examples[reason].extend(peak_set.examples.get(reason, []))
+    chosen = peak_set.peaks
+    if config.top is not None:
+        chosen = top_peaks(peak_set, config.top)
+        peak_drops.counts["below_top_n"] += len(peak_set.peaks) - len(chosen)
+    positives = _positive_windows(chosen, genome, config, excluded, peak_drops)
+    if not positives:
+        raise InputError("no positive window survived the filters", peaks_path)
+    order = {chrom: i for i, chrom in enumerate(genome.sizes)}
+    positives.sort(key=lambda w: (order[w.chrom], w.start))
+    assign_window_splits(
+        positives, chromosomes, config.valid_fraction, config.test_fraction, config.seed
+    )
+    return positives, peak_drops
+
+
+def _require_positives_in_each_split(
+    by_split: dict[str, list[Window]],
+    chromosomes: dict[str, list[str]] | None,
+    config: PrepareConfig,
+    peaks_path: str | Path,
+) -> None:
+    """Raise when a split the settings ask for got no positive window."""
+    asked_for = {
+        "train": True,
+        "valid": config.valid_fraction > 0 if chromosomes is None else chromosomes["valid"],
+        "test": config.test_fraction > 0 if chromosomes is None else chromosomes["test"],
+    }
+    for split in SPLITS:
+        if asked_for[split] and not by_split[split]:
+            raise InputError(
+                f"no positive window in the {split} split: choose other "
+                "--test-chroms/--valid-chroms or fractions",
+                peaks_path,
+            )
+
+
+def _negatives(
+    by_split: dict[str, list[Window]],
+    allowed: list[str],
+    chromosomes: dict[str, list[str]] | None,
+    genome: Genome,
+    forbidden: MergedIntervals,
+    config: PrepareConfig,
+    rng: np.random.Generator,
+) -> tuple[list[Window], dict[str, Any]]:
+    """Negatives of each split (on that split's chromosomes) and the manifest's report."""
+    settings = config.negative_settings()
+    taken = IntervalSet()
+    for split in SPLITS:
+        for window in by_split[split]:
+            taken.add(window.chrom, window.start, window.end)
+    report: dict[str, Any] = {"kind": config.negatives}
+    if config.negatives == "genomic":
+        report.update(draws=0, filled_from_nearest_bin=0, shortfall=0)
+    drops = _Drops()
+    negatives: list[Window] = []
+    for split in SPLITS:
+        positives = by_split[split]
+        if not positives:
+            continue
+        if config.negatives == "genomic":
+            chroms = allowed if chromosomes is None else chromosomes[split]
+            made = genomic_negatives(
+                positives, chroms, genome, forbidden, taken, settings, rng, report
+            )
+            for window in made:
+                window.split = split
+        elif config.negatives == "flank":
+            made = flank_negatives(positives, genome, forbidden, taken, settings, rng, drops.add)
+        else:
+            made = shuffle_negatives(positives, settings)
+        negatives.extend(made)
+    if config.negatives == "flank":
+        report["dropped"] = drops.as_dict()
+    report["requested"] = int(sum(_expected(len(by_split[s]), config.ratio) for s in SPLITS))
+    report["made"] = len(negatives)
+    return negatives, report
+
+
+def _split_counts(windows: list[Window]) -> dict[str, dict[str, int]]:
+    """Positives and negatives of each split."""
+    return {
+        split: {
+            "positives": sum(1 for w in windows if w.split == split and w.label == 1),
+            "negatives": sum(1 for w in windows if w.split == split and w.label == 0),
+        }
+        for split in SPLITS
+    }
 
 
 def _expected(n_positives: int, ratio: float) -> int:

@@ -1,4 +1,4 @@
-"""The study report: the paper's Tables 2-3 and Figures 1-4 from a study directory.
+"""The study report page: the paper's Tables 2-3 and Figures 1-4 from a study directory.
 
 ``build_report(study_dir)`` reads ``study.json`` and ``results.csv`` and writes
 
@@ -10,13 +10,14 @@
 Tables 2 and 3 follow the paper's layout: one row per hyper-parameter setting (the grid,
 then the baselines; a user study's own settings otherwise), one column per group (the cell
 line), each cell the mean over the group's data sets with the median and the count.
+The numbers come from :mod:`kegru.study_tables`, the figures from :mod:`kegru.plotting`;
+this module writes the files and lays out the page.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import os
 import platform
@@ -24,246 +25,27 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy.stats import wilcoxon  # noqa: E402
-
-from kegru.atomic import write_atomic, write_text  # noqa: E402
-from kegru.errors import InputError  # noqa: E402
+from kegru.atomic import write_atomic, write_text
+from kegru.plotting import (
+    figure_baselines,
+    figure_distributions,
+    figure_embedding,
+    figure_sensitivity,
+    save_figure,
+)
+from kegru.study_tables import (
+    baseline_pairs,
+    long_results,
+    paired_wilcoxon,
+    read_study_results,
+    summary_table,
+    table_parts,
+)
 
 REPORT_FILE = "report.html"
 FIGURES_DIR = "figures"
-REFERENCE_LABEL = "KEGRU"
-TABLE_PARTS_FIRST = ("grid", "baselines")
-FIGURE_PARTS = ("embedding", "sensitivity")
-
-
-# --------------------------------------------------------------------------- data
-
-
-def load_study(study_dir: str | Path) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Read ``study.json`` and ``results.csv`` of a study directory."""
-    study_dir = Path(study_dir)
-    record_path, results_path = study_dir / "study.json", study_dir / "results.csv"
-    for path in (record_path, results_path):
-        if not path.exists():
-            raise InputError(f"not a study directory (no {path.name})", study_dir)
-    record = json.loads(record_path.read_text())
-    return record, pd.read_csv(results_path)
-
-
-def long_results(record: dict[str, Any], results: pd.DataFrame) -> pd.DataFrame:
-    """One row per finished trial and setting it stands for.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``part``, ``label``, ``order`` (position in the study), ``factor``,
-        ``level``, ``dataset``, ``group``, ``model``, ``seed``, ``auc``, ``aps``.
-    """
-    settings = {(s["part"], s["label"]): (i, s) for i, s in enumerate(record["settings"])}
-    done = results[results["status"] == "done"]
-    rows = []
-    for result in done.itertuples(index=False):
-        for part, label in record["trials"].get(result.trial_id, []):
-            order, setting = settings[(part, label)]
-            rows.append(
-                {
-                    "part": part,
-                    "label": label,
-                    "order": order,
-                    "factor": setting.get("factor"),
-                    "level": setting.get("level"),
-                    "dataset": result.dataset,
-                    "group": str(result.group),
-                    "model": result.model,
-                    "seed": result.seed,
-                    "auc": float(result.auc),
-                    "aps": float(result.aps),
-                }
-            )
-    columns = ["part", "label", "order", "factor", "level", "dataset", "group", "model"]
-    return pd.DataFrame(rows, columns=[*columns, "seed", "auc", "aps"])
-
-
-def table_parts(record: dict[str, Any]) -> list[str]:
-    """Parts shown in Tables 2-3: grid and baselines, or every part of a user study."""
-    parts = list(dict.fromkeys(s["part"] for s in record["settings"]))
-    chosen = [p for p in TABLE_PARTS_FIRST if p in parts]
-    if chosen:
-        return chosen
-    return [p for p in parts if p not in FIGURE_PARTS]
-
-
-def summary_table(long: pd.DataFrame, parts: list[str], metric: str) -> pd.DataFrame:
-    """Mean, median and count of ``metric`` per setting (rows) and group (columns).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index = setting label in study order; columns = MultiIndex (group, statistic) with
-        statistics ``mean``, ``median``, ``n``.
-    """
-    subset = long[long["part"].isin(parts)]
-    if subset.empty:
-        return pd.DataFrame()
-    stats = subset.groupby(["label", "group"])[metric].agg(["mean", "median", "count"])
-    stats = stats.rename(columns={"count": "n"}).unstack("group")
-    stats = stats.swaplevel(0, 1, axis=1).sort_index(axis=1, level=0, sort_remaining=False)
-    order = subset.groupby("label")["order"].min().sort_values().index
-    groups = sorted(subset["group"].unique())
-    columns = pd.MultiIndex.from_product([groups, ["mean", "median", "n"]])
-    return stats.reindex(index=order, columns=columns)
-
-
-def paired_wilcoxon(reference: np.ndarray, other: np.ndarray) -> float | None:
-    """Two-sided Wilcoxon signed-rank p of paired scores; None when it is undefined.
-
-    Undefined for fewer than two pairs or when every difference is zero.
-    """
-    reference, other = np.asarray(reference, float), np.asarray(other, float)
-    if len(reference) < 2 or np.all(reference == other):
-        return None
-    return float(wilcoxon(reference, other).pvalue)
-
-
-def baseline_pairs(long: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """baseline label -> data sets with columns ``reference`` (KEGRU AUC) and ``other``."""
-    part = long[long["part"] == "baselines"]
-    wide = part.pivot_table(index=["dataset", "seed"], columns="label", values="auc")
-    pairs = {}
-    if REFERENCE_LABEL not in wide:
-        return pairs
-    for label in part.sort_values("order")["label"].unique():
-        if label == REFERENCE_LABEL:
-            continue
-        both = wide[[REFERENCE_LABEL, label]].dropna()
-        both.columns = ["reference", "other"]
-        pairs[label] = both
-    return pairs
-
-
-# --------------------------------------------------------------------------- figures
-
-
-def _boxes_by_group(axes, part: pd.DataFrame, metric: str) -> None:
-    """Box plots per setting (x) with one box per group side by side."""
-    labels = part.sort_values("order")["label"].unique()
-    groups = sorted(part["group"].unique())
-    width = 0.8 / len(groups)
-    colours = plt.get_cmap("tab10")
-    for g, group in enumerate(groups):
-        values = [part[(part.label == lab) & (part.group == group)][metric] for lab in labels]
-        positions = np.arange(len(labels)) + (g - (len(groups) - 1) / 2) * width
-        keep = [i for i, v in enumerate(values) if len(v)]
-        if not keep:
-            continue
-        boxes = axes.boxplot(
-            [values[i] for i in keep],
-            positions=positions[keep],
-            widths=width * 0.9,
-            patch_artist=True,
-            manage_ticks=False,
-        )
-        for patch in boxes["boxes"]:
-            patch.set(facecolor=colours(g % 10), alpha=0.6)
-        # The points too: a group with one data set has a box of zero height.
-        for i in keep:
-            axes.scatter(
-                np.full(len(values[i]), positions[i]),
-                values[i],
-                color=colours(g % 10),
-                s=10,
-                zorder=3,
-            )
-        axes.plot([], [], color=colours(g % 10), lw=6, alpha=0.6, label=group)
-    axes.set_xticks(np.arange(len(labels)), labels, rotation=45, ha="right")
-    axes.set_ylabel(metric.upper())
-    axes.grid(axis="y", alpha=0.3)
-
-
-def figure_distributions(long: pd.DataFrame, parts: list[str]):
-    """Figure 1: AUC and APS distributions per setting and group."""
-    part = long[long["part"].isin(parts)]
-    n_labels = part["label"].nunique()
-    figure, axes = plt.subplots(2, 1, figsize=(max(6, 0.7 * n_labels + 3), 8), sharex=True)
-    for ax, metric in zip(axes, ("auc", "aps"), strict=True):
-        _boxes_by_group(ax, part, metric)
-    axes[0].legend(title="group", fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes[0].set_title("Figure 1: test AUC and APS per setting and group")
-    figure.tight_layout()
-    return figure
-
-
-def figure_baselines(pairs: dict[str, pd.DataFrame]):
-    """Figure 2: KEGRU AUC against each baseline, with the diagonal and Wilcoxon p."""
-    figure, axes = plt.subplots(1, len(pairs), figsize=(3.6 * len(pairs), 3.9), squeeze=False)
-    for ax, (label, both) in zip(axes[0], pairs.items(), strict=True):
-        low = float(min(both.min().min(), 0.5)) - 0.02
-        ax.plot([low, 1.0], [low, 1.0], ls="--", color="grey", lw=1)
-        ax.scatter(both["other"], both["reference"], s=28, alpha=0.8)
-        p = paired_wilcoxon(both["reference"], both["other"])
-        wins = int((both["reference"] > both["other"]).sum())
-        p_text = "n/a" if p is None else f"{p:.3g}"
-        ax.set_title(f"vs {label}\nKEGRU higher {wins}/{len(both)}, p={p_text}", fontsize=9)
-        ax.set(xlim=(low, 1.01), ylim=(low, 1.01), xlabel=f"{label} AUC", ylabel="KEGRU AUC")
-        ax.set_aspect("equal")
-    figure.suptitle("Figure 2: KEGRU vs baselines (paired Wilcoxon signed-rank)", fontsize=10)
-    figure.tight_layout()
-    return figure
-
-
-def figure_embedding(long: pd.DataFrame):
-    """Figure 3: the embedding strategies, per data set (lines) and overall (boxes)."""
-    part = long[long["part"] == "embedding"]
-    labels = list(part.sort_values("order")["label"].unique())
-    figure, axes = plt.subplots(1, 2, figsize=(9, 4))
-    for ax, metric in zip(axes, ("auc", "aps"), strict=True):
-        wide = part.pivot_table(index=["dataset", "seed"], columns="label", values=metric)
-        wide = wide.reindex(columns=labels)
-        ax.boxplot([wide[c].dropna() for c in labels], positions=range(len(labels)))
-        for _, values in wide.iterrows():
-            ax.plot(range(len(labels)), values.to_numpy(), color="grey", alpha=0.4, lw=1)
-        ax.set_xticks(range(len(labels)), labels)
-        ax.set_ylabel(metric.upper())
-        ax.grid(axis="y", alpha=0.3)
-    figure.suptitle("Figure 3: embedding strategies (lines join one data set)", fontsize=10)
-    figure.tight_layout()
-    return figure
-
-
-def figure_sensitivity(long: pd.DataFrame):
-    """Figure 4: mean and median AUC as k, stride and embedding size vary."""
-    part = long[long["part"] == "sensitivity"]
-    factors = list(dict.fromkeys(part.sort_values("order")["factor"]))
-    figure, axes = plt.subplots(1, len(factors), figsize=(3.6 * len(factors), 3.6), squeeze=False)
-    names = {"k": "k-mer length k", "stride": "stride s", "dim": "embedding size d"}
-    for ax, factor in zip(axes[0], factors, strict=True):
-        by_level = part[part.factor == factor].groupby("level")["auc"]
-        stats = by_level.agg(["mean", "median", "count"]).sort_index()
-        ax.plot(stats.index, stats["mean"], marker="o", label="mean")
-        ax.plot(stats.index, stats["median"], marker="s", ls="--", label="median")
-        ax.set(xlabel=names.get(factor, factor), ylabel="AUC", xticks=list(stats.index))
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    figure.suptitle("Figure 4: sensitivity (one parameter at a time)", fontsize=10)
-    figure.tight_layout()
-    return figure
-
-
-def save_figure(figure, directory: Path, stem: str) -> bytes:
-    """Write ``stem.png`` and ``stem.svg`` atomically; return the PNG bytes."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    png = buffer.getvalue()
-    write_atomic(directory / f"{stem}.png", lambda tmp: tmp.write_bytes(png))
-    write_atomic(directory / f"{stem}.svg", lambda tmp: figure.savefig(tmp, format="svg"))
-    plt.close(figure)
-    return png
 
 
 # --------------------------------------------------------------------------- HTML
@@ -396,11 +178,18 @@ def build_report(study_dir: str | Path) -> Path:
         The ``report.html`` path.
     """
     study_dir = Path(study_dir)
-    record, results = load_study(study_dir)
+    record, results = read_study_results(study_dir)
     long = long_results(record, results)
-    figures_dir = study_dir / FIGURES_DIR
-    sections: list[str] = []
     parts = table_parts(record)
+    sections = _write_tables(study_dir, long, parts)
+    for stem, alt, figure in _figures(long, parts):
+        sections.append(_figure_html(save_figure(figure, study_dir / FIGURES_DIR, stem), alt))
+    return write_text(study_dir / REPORT_FILE, _page(study_dir, record, results, long, sections))
+
+
+def _write_tables(study_dir: Path, long: pd.DataFrame, parts: list[str]) -> list[str]:
+    """Write Tables 2-3 as CSV; return their HTML sections (none for an empty table)."""
+    sections = []
     tables = {
         "aps": ("Table 2: mean APS", "table2_aps"),
         "auc": ("Table 3: mean AUC", "table3_auc"),
@@ -411,6 +200,11 @@ def build_report(study_dir: str | Path) -> Path:
             continue
         write_atomic(study_dir / f"{stem}.csv", lambda tmp, t=table: t.to_csv(tmp))
         sections.append(_table_html(table, f"{caption} (rows: setting; columns: group)"))
+    return sections
+
+
+def _figures(long: pd.DataFrame, parts: list[str]) -> list[tuple[str, str, Any]]:
+    """(file stem, alt text, figure) of each of Figures 1-4 the study has data for."""
     present = set(long["part"])
     figures = []
     if present & set(parts):
@@ -422,12 +216,21 @@ def build_report(study_dir: str | Path) -> Path:
         figures.append(("figure3", "Figure 3", figure_embedding(long)))
     if "sensitivity" in present:
         figures.append(("figure4", "Figure 4", figure_sensitivity(long)))
-    for stem, alt, figure in figures:
-        sections.append(_figure_html(save_figure(figure, figures_dir, stem), alt))
+    return figures
+
+
+def _page(
+    study_dir: Path,
+    record: dict[str, Any],
+    results: pd.DataFrame,
+    long: pd.DataFrame,
+    sections: list[str],
+) -> str:
+    """The self-contained HTML page."""
     summary = "".join(f"<li>{html.escape(line)}</li>" for line in _summary(record, results, long))
     settings = pd.DataFrame(record["settings"]).astype({"params": str})
     env = pd.DataFrame(list(environment().items()), columns=["component", "version"])
-    page = f"""<!DOCTYPE html>
+    return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>kegru study {html.escape(record["study"])}</title><style>{STYLE}</style></head>
 <body>
@@ -447,4 +250,3 @@ def build_report(study_dir: str | Path) -> Path:
 {_frame_html(env)}
 </body></html>
 """
-    return write_text(study_dir / REPORT_FILE, page)

@@ -1,12 +1,19 @@
-"""Train/validation/test splits: the file's own, or a seeded stratified random one."""
+"""Train/validation/test splits: the file's own, a seeded stratified random one, or by
+chromosome (genomic windows from ``kegru prepare``)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.model_selection import train_test_split
 
 from kegru.errors import InputError
 from kegru.sequences import LabelledSequences
+
+if TYPE_CHECKING:
+    from kegru.intervals import Window
 
 SPLITS = ("train", "valid", "test")
 
@@ -84,3 +91,56 @@ def assign_splits(
             split[split == "test"] = "unused"
         return split
     return random_split(data.labels, valid_fraction, 0.0 if has_test_file else test_fraction, seed)
+
+
+def chromosome_split(
+    test_chroms: list[str] | None,
+    valid_chroms: list[str] | None,
+    allowed: list[str],
+    sizes: dict[str, int],
+) -> dict[str, list[str]] | None:
+    """Chromosomes of each split for a chromosome split, or None for a random split.
+
+    Parameters
+    ----------
+    test_chroms, valid_chroms : list of str or None
+        Chromosomes of the test and validation splits; the other ``allowed`` ones train.
+    allowed : list of str
+        Chromosomes in use (genome order).
+    sizes : dict of str to int
+        Every chromosome of the genome.
+    """
+    if not test_chroms and not valid_chroms:
+        return None
+    test, valid = list(test_chroms or []), list(valid_chroms or [])
+    for chrom in test + valid:
+        if chrom not in sizes:
+            raise InputError(f"split chromosome {chrom!r} is not in the genome")
+        if chrom not in allowed:
+            raise InputError(f"split chromosome {chrom!r} is not among --chroms")
+    both = sorted(set(test) & set(valid))
+    if both:
+        raise InputError(f"chromosomes in both --test-chroms and --valid-chroms: {both}")
+    return {
+        "train": [c for c in allowed if c not in test and c not in valid],
+        "valid": [c for c in allowed if c in valid],
+        "test": [c for c in allowed if c in test],
+    }
+
+
+def assign_window_splits(
+    windows: Sequence[Window],
+    chromosomes: dict[str, list[str]] | None,
+    valid_fraction: float,
+    test_fraction: float,
+    seed: int,
+) -> None:
+    """Set ``window.split`` of every window: by chromosome, or a seeded random split."""
+    if chromosomes is None:
+        split = random_split(np.ones(len(windows), np.int8), valid_fraction, test_fraction, seed)
+        for window, name in zip(windows, split, strict=True):
+            window.split = str(name)
+        return
+    split_of = {chrom: name for name, chroms in chromosomes.items() for chrom in chroms}
+    for window in windows:
+        window.split = split_of[window.chrom]

@@ -51,6 +51,7 @@ RESULTS_PARQUET = "results.parquet"
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 
 GRID_UNITS = (50, 80, 100)
+#: The paper's grid: its four optimizers (AdamW, added later, is not part of it).
 GRID_OPTIMIZERS = ("sgd", "adam", "adagrad", "rmsprop")
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adagrad": "Adagrad", "rmsprop": "RMSprop"}
 SENSITIVITY = {"k": (4, 5, 6), "stride": (2, 3, 4, 5), "dim": (50, 100, 150, 200)}
@@ -545,8 +546,6 @@ def run_study(
     pandas.DataFrame
         One row per trial (the contents of ``results.csv``).
     """
-    from tqdm.auto import tqdm
-
     if isinstance(study, str):
         study = load_study(study)
     specs = read_datasets(datasets) if isinstance(datasets, str | Path) else datasets
@@ -573,35 +572,14 @@ def run_study(
         or (retry_failed and rows[t.trial_id]["status"] == "failed")
     ]
     write_results(list(rows.values()), out_dir)
-    if scheduler:
-        slots, results = _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler, device)
-    else:
-        slots = n_jobs or os.cpu_count() or 1
-        results = (
-            _run_in_process(todo, out_dir, device)
-            if slots == 1
-            else _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))), device)
-        )
+    slots, results = _start_trials(todo, out_dir, scheduler, n_jobs, device)
     todo_ids = {t.trial_id for t in todo}
     failed = sum(r["status"] == "failed" and tid not in todo_ids for tid, r in rows.items())
-    done = len(trials) - len(todo) - failed
-    bar = tqdm(
-        total=len(trials),
-        initial=len(trials) - len(todo),
-        disable=not progress,
-        unit="trial",
-        desc=f"study {study.name}",
-    )
-    remaining = len(todo)
-    bar.set_postfix(done=done, running=min(slots, remaining), failed=failed)
+    bar = _StudyProgress(study.name, len(trials), len(todo), failed, slots, enabled=progress)
     for result in results:
         rows[result["trial_id"]] = row_of(result)
         write_results(list(rows.values()), out_dir)
-        remaining -= 1
-        done += result["status"] == "done"
-        failed += result["status"] == "failed"
-        bar.update(1)
-        bar.set_postfix(done=done, running=min(slots, remaining), failed=failed)
+        bar.finished(result["status"])
     bar.close()
     frame = results_frame(list(rows.values()))
     if report:
@@ -609,6 +587,53 @@ def run_study(
 
         build_report(out_dir)
     return frame
+
+
+def _start_trials(
+    todo: list[Trial], out_dir: Path, scheduler: str | None, n_jobs: int | None, device: str
+) -> tuple[int, Iterator[dict[str, Any]]]:
+    """Hand ``todo`` to Dask, a local pool or this process; return (slots, results)."""
+    if scheduler:
+        return _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler, device)
+    slots = n_jobs or os.cpu_count() or 1
+    if slots == 1:
+        return slots, _run_in_process(todo, out_dir, device)
+    return slots, _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))), device)
+
+
+class _StudyProgress:
+    """A progress bar over a study's trials: done, running and failed counts, ETA."""
+
+    def __init__(
+        self, name: str, n_trials: int, n_todo: int, failed: int, slots: int, enabled: bool
+    ):
+        from tqdm.auto import tqdm
+
+        self.slots, self.remaining, self.failed = slots, n_todo, failed
+        self.done = n_trials - n_todo - failed
+        self.bar = tqdm(
+            total=n_trials,
+            initial=n_trials - n_todo,
+            disable=not enabled,
+            unit="trial",
+            desc=f"study {name}",
+        )
+        self._show()
+
+    def _show(self) -> None:
+        running = min(self.slots, self.remaining)
+        self.bar.set_postfix(done=self.done, running=running, failed=self.failed)
+
+    def finished(self, status: str) -> None:
+        """Count one trial that ended with ``status`` (``done`` or ``failed``)."""
+        self.remaining -= 1
+        self.done += status == "done"
+        self.failed += status == "failed"
+        self.bar.update(1)
+        self._show()
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def trial_states(out_dir: str | Path) -> dict[str, str]:

@@ -21,22 +21,11 @@ from torch import nn
 
 from kegru.atomic import write_text
 from kegru.errors import InputError
+from kegru.models.options import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES
 
 Batch = dict[str, torch.Tensor]
 Collate = Callable[[Batch, torch.Tensor], Batch]
 
-#: Keras' default learning rates, as in the paper's code (Keras 2 with its defaults).
-DEFAULT_LEARNING_RATES = {
-    "sgd": 0.01,
-    "adam": 0.001,
-    "adagrad": 0.01,
-    "rmsprop": 0.001,
-    "adamw": 0.001,
-}
-OPTIMIZERS = tuple(DEFAULT_LEARNING_RATES)
-#: Learning-rate schedules: ``constant`` (the paper), ``onecycle`` (warm-up then cosine
-#: annealing over ``epochs``, Smith 2018) and ``cosine`` (cosine annealing over ``epochs``).
-SCHEDULES = ("constant", "onecycle", "cosine")
 LOG_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_auc", "valid_aps", "seconds", "best")
 
 

@@ -33,9 +33,9 @@ from typing import IO, Any
 import numpy as np
 
 from kegru.atomic import atomic_path
+from kegru.attribution import log_odds
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
-from kegru.interpret import log_odds
 from kegru.model_card import default_window
 from kegru.sequences import open_text
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands

@@ -18,7 +18,7 @@ def add_format(parser: argparse.ArgumentParser) -> None:
 def add_device_options(parser: argparse.ArgumentParser) -> None:
     """``--threads``, ``--device``: where a model trains or runs."""
     parser.add_argument(
-        "--threads", type=int, default=1, help="torch threads per process (default 1)"
+        "--threads", type=int, default=1, help="torch threads per process (default %(default)s)"
     )
     parser.add_argument(
         "--device",
@@ -30,7 +30,7 @@ def add_device_options(parser: argparse.ArgumentParser) -> None:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """``--seed``, ``--threads``, ``--device``."""
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     add_device_options(parser)
 
 

@@ -7,6 +7,11 @@ import argparse
 from kegru.commands._options import add_study_device
 from kegru.studies import BASELINE_MODELS
 
+EXAMPLE = (
+    "kegru compare --datasets examples/shared_datasets_quick.toml --models kegru,deepbind,gc "
+    "--out comparison"
+)
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

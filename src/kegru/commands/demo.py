@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+EXAMPLE = "kegru demo --out demo_out --epochs 8"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -13,9 +15,16 @@ def add_parser(subparsers) -> None:
         description=__doc__,
     )
     parser.add_argument("--out", default="demo_out", help="output directory (default demo_out)")
-    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument(
+        "--epochs", type=int, default=8, help="training epochs (default %(default)s)"
+    )
     parser.add_argument("--n", type=int, default=2500, help="sequences per class")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of data and training (default %(default)s)",
+    )
     parser.set_defaults(run=run)
 
 

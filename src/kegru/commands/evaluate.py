@@ -7,6 +7,8 @@ import json
 
 from kegru.commands._options import add_device_options, add_format
 
+EXAMPLE = "kegru evaluate model test.csv --out test_metrics.json"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
+EXAMPLE = "kegru info model"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

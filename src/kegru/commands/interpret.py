@@ -6,6 +6,8 @@ import argparse
 
 from kegru.commands._options import add_device_options
 
+EXAMPLE = "kegru interpret model bound.fa --out interpretation --top 5 --jaspar-taxa vertebrates"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

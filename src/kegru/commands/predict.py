@@ -6,6 +6,8 @@ import argparse
 
 from kegru.commands._options import add_device_options, add_strand
 
+EXAMPLE = "kegru predict model sequences.fa --out predictions.tsv"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

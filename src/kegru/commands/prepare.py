@@ -10,6 +10,12 @@ def _chrom_list(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
+EXAMPLE = (
+    "kegru prepare --peaks peaks.narrowPeak --genome hg38.fa --out data "
+    "--test-chroms chr8,chr9 --valid-chroms chr7"
+)
+
+
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
         "prepare",

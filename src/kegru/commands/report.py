@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+EXAMPLE = "kegru report studies/paper"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

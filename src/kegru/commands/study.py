@@ -7,6 +7,11 @@ import argparse
 from kegru.commands._options import add_study_device
 from kegru.studies import BUILTIN_STUDIES
 
+EXAMPLE = (
+    "kegru study paper --datasets examples/shared_datasets_quick.toml --out studies/paper "
+    "--epochs 20 --jobs 2"
+)
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

@@ -5,41 +5,71 @@ from __future__ import annotations
 import argparse
 import json
 
+from kegru.commands._help import family_option
 from kegru.commands._options import add_format, add_run_options
+from kegru.embedding import EMBEDDINGS
 from kegru.errors import InputError
 from kegru.estimators import MODEL_FAMILIES
+from kegru.models.options import (
+    CONV_POOLINGS,
+    CONV_RC_MODES,
+    KEGRU_POOLINGS,
+    KEGRU_PRESETS,
+    KEGRU_RC_MODES,
+    MERGE_MODES,
+    OPTIMIZERS,
+    SCHEDULES,
+)
 
-#: flag -> (parameter name, type, help); only flags the user gives reach the model.
+EXAMPLE = """kegru train train.csv --test test.csv --out model --units 50 --rc conjoined
+kegru train peaks.fa --negatives background.fa --model deepbind --out deepbind_model"""
+
+
+def _union(*choices: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(c for group in choices for c in group))
+
+
+#: flag -> (parameter name, type, choices or None, help); only flags the user gives reach
+#: the model. The defaults shown in --help come from the families (kegru.commands._help).
 MODEL_FLAGS = {
     "--preset": (
         "preset",
         str,
-        "kegru: default (the most accurate configuration, chosen by validation) or paper "
-        "(the published model exactly); explicit flags override the preset",
+        KEGRU_PRESETS,
+        "kegru: default (the most accurate configuration, chosen by validation AUC) or paper "
+        "(the published model exactly); flags you give override the preset",
     ),
-    "--ensemble": ("ensemble", int, "kegru: networks trained with consecutive seeds, averaged"),
-    "--conv-filters": ("conv_filters", int, "kegru: convolution filters before the BiGRU; 0: none"),
-    "--shift": ("shift", int, "kegru: random shift augmentation in bp (0: none)"),
-    "--init": ("init", str, "kegru: start from a pre-trained base (kegru pretrain)"),
-    "--schedule": ("schedule", str, "learning-rate schedule: constant, onecycle or cosine"),
-    "--k": ("k", int, "k-mer length (kegru; default 5)"),
-    "--stride": ("stride", int, "k-mer stride (kegru; default 2)"),
-    "--dim": ("dim", int, "embedding size d (kegru; default 100)"),
-    "--units": ("units", int, "GRU units per direction (kegru; default 80)"),
-    "--layers": ("layers", int, "stacked BiGRU layers (kegru; default 1)"),
-    "--merge": ("merge", str, "concat, sum, ave or mul (kegru; default concat)"),
-    "--embedding": ("embedding", str, "no-init, init-no-train or init-train (default)"),
-    "--pooling": ("pooling", str, "kegru: last (default), max, attention; deepbind: max, max+avg"),
+    "--conv-filters": ("conv_filters", int, None, "kegru: convolution filters before the BiGRU"),
+    "--shift": ("shift", int, None, "kegru: random shift augmentation, bp"),
+    "--ensemble": ("ensemble", int, None, "kegru: networks trained with consecutive seeds"),
+    "--init": ("init", str, None, "kegru: start from a pre-trained base (kegru pretrain)"),
+    "--schedule": ("schedule", str, SCHEDULES, "learning-rate schedule"),
+    "--k": ("k", int, None, "k-mer length (kegru; gkm-SVM: informative positions)"),
+    "--stride": ("stride", int, None, "k-mer stride"),
+    "--dim": ("dim", int, None, "k-mer embedding size d"),
+    "--units": ("units", int, None, "GRU units per direction"),
+    "--layers": ("layers", int, None, "stacked BiGRU layers"),
+    "--merge": ("merge", str, MERGE_MODES, "how the two GRU directions merge"),
+    "--embedding": ("embedding", str, EMBEDDINGS, "k-mer embedding strategy"),
+    "--pooling": (
+        "pooling",
+        str,
+        _union(KEGRU_POOLINGS, CONV_POOLINGS),
+        f"pooling over positions; kegru: {', '.join(KEGRU_POOLINGS)}; "
+        f"deepbind, cnn_zh: {', '.join(CONV_POOLINGS)}",
+    ),
     "--rc": (
         "rc",
         str,
-        "kegru: none (default), augment, conjoined, canonical; deepbind/cnn_zh: none, max, mean",
+        _union(KEGRU_RC_MODES, CONV_RC_MODES),
+        f"reverse-complement handling; kegru: {', '.join(KEGRU_RC_MODES)}; "
+        f"deepbind, cnn_zh: {', '.join(CONV_RC_MODES)}",
     ),
-    "--dropout": ("dropout", float, "dropout before the dense layer"),
-    "--optimizer": ("optimizer", str, "sgd, adam (default), adagrad or rmsprop"),
-    "--learning-rate": ("learning_rate", float, "default: Keras' default of the optimizer"),
-    "--batch-size": ("batch_size", int, "mini-batch size (default 200)"),
-    "--patience": ("patience", int, "early-stopping patience in epochs (default 5)"),
+    "--dropout": ("dropout", float, None, "dropout before the dense layer"),
+    "--optimizer": ("optimizer", str, OPTIMIZERS, "optimizer of the neural families"),
+    "--learning-rate": ("learning_rate", float, None, "learning rate (Keras' default if unset)"),
+    "--batch-size": ("batch_size", int, None, "mini-batch size"),
+    "--patience": ("patience", int, None, "early-stopping patience in epochs"),
 }
 
 
@@ -58,7 +88,7 @@ def parse_param(text: str) -> tuple[str, object]:
 def model_params(args: argparse.Namespace) -> dict:
     """The hyper-parameters the user set, from the model flags and ``--param``."""
     params = {}
-    for flag, (name, _, _) in MODEL_FLAGS.items():
+    for flag, (name, *_) in MODEL_FLAGS.items():
         value = getattr(args, flag.lstrip("-").replace("-", "_"))
         if value is not None:
             params[name] = value
@@ -73,8 +103,9 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", default="kegru", choices=list(MODEL_FAMILIES), help="model family"
     )
-    for flag, (_, kind, help_text) in MODEL_FLAGS.items():
-        parser.add_argument(flag, type=kind, default=None, help=help_text)
+    for flag, (name, kind, choices, help_text) in MODEL_FLAGS.items():
+        action = parser.add_argument(flag, type=kind, choices=choices, default=None, help=help_text)
+        family_option(action, name)
     parser.add_argument(
         "--param",
         action="append",
@@ -94,9 +125,23 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--test", default=None, help="separate test file")
     parser.add_argument("--out", required=True, help="model directory to write")
     parser.add_argument("--negatives", default=None, help="FASTA of negatives (TRAIN = positives)")
-    parser.add_argument("--epochs", type=int, default=None, help="maximum epochs (default 30)")
-    parser.add_argument("--valid-fraction", type=float, default=0.1)
-    parser.add_argument("--test-fraction", type=float, default=0.1)
+    family_option(
+        parser.add_argument("--epochs", type=int, default=None, help="maximum epochs"), "epochs"
+    )
+    parser.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.1,
+        help="share of the records held out for validation when the input has no split "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--test-fraction",
+        type=float,
+        default=0.1,
+        help="share held out for testing when there is neither a split nor --test "
+        "(default %(default)s)",
+    )
     parser.add_argument("--name", default=None, help="data set name for the metrics")
     add_model_options(parser)
     add_format(parser)

@@ -6,6 +6,8 @@ import argparse
 
 from kegru.commands._options import add_device_options, add_strand, add_window
 
+EXAMPLE = "kegru variants model --vcf calls.vcf.gz --genome genome.fa --out effects.tsv"
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(

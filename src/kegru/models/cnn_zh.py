@@ -30,8 +30,10 @@ class CnnZhEstimator(ConvEstimator):
         ``max`` (default) or ``max+avg``.
     rc : str
         ``none`` (default), ``max`` or ``mean`` over the two strands.
-    optimizer, learning_rate, epochs, batch_size, patience, seed, threads, device, verbose
+    optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.training.TrainConfig`.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`).
     """
 
     family = "cnn_zh"

@@ -45,15 +45,16 @@ class ConvEstimator(TorchEstimator):
     ----------
     detectors, width, hidden, dropout, pooling, rc
         See :class:`kegru.models.conv_network.ConvNetwork`.
-    optimizer, learning_rate, epochs, batch_size, patience, seed, threads, device, verbose
+    optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.training.TrainConfig`.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`).
     """
 
     #: Whether detectors may hang off the sequence ends (DeepBind) or not (valid conv).
     overhang: ClassVar[bool] = False
 
-    def __init__(self, **params: Any):
-        super().__init__(**params)
+    def _check_params(self) -> None:
         p = self.params
         for name, allowed in (("pooling", POOLINGS), ("rc", RC_MODES)):
             if p[name] not in allowed:
@@ -100,12 +101,12 @@ class ConvEstimator(TorchEstimator):
         return {"onehot": torch.from_numpy(onehot), "lengths": torch.from_numpy(lengths)}
 
     # ------------------------------------------------------------------ Estimator API
-    def fit(
+    def _fit(
         self,
         train: LabelledSequences,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
-    ) -> ConvEstimator:
+    ) -> None:
         """Train the network; keep the epoch with the best validation AUC."""
         for data in (train, valid):
             if data is not None:
@@ -113,7 +114,6 @@ class ConvEstimator(TorchEstimator):
         torch.manual_seed(int(self.params["seed"]))
         self.network_ = self._new_network()
         self._fit_network(self._encode(train.sequences), train.labels, valid, log_path)
-        return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); sequences may differ in length."""

@@ -18,8 +18,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-POOLINGS = ("max", "max+avg")
-RC_MODES = ("none", "max", "mean")
+from kegru.models.options import CONV_POOLINGS, CONV_RC_MODES
+
+POOLINGS, RC_MODES = CONV_POOLINGS, CONV_RC_MODES
 
 
 def reverse_complement_batch(onehot: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -35,8 +35,10 @@ class DeepBindEstimator(ConvEstimator):
         ``max`` (default) or ``max+avg``.
     rc : str
         ``none`` (default), ``max`` (DeepBind's RC mode) or ``mean``.
-    optimizer, learning_rate, epochs, batch_size, patience, seed, threads, device, verbose
+    optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.training.TrainConfig`.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`).
     """
 
     family = "deepbind"

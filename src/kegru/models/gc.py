@@ -79,22 +79,17 @@ class GcEstimator(Estimator):
     C : float
         Inverse L2 regularisation strength of the logistic regression (default 1.0).
     seed, threads, device, verbose
-        Run settings the pipeline fills in; the fit is deterministic and runs on the CPU,
-        so only ``seed`` (the solver's ``random_state``) is used.
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`); the fit is deterministic and
+        runs on the CPU, so only ``seed`` (the solver's ``random_state``) is used.
     """
 
     family = "gc"
     defaults: dict[str, Any] = {
         "dinucleotide": False,
         "C": 1.0,
-        "seed": 0,
-        "threads": 1,
-        "device": "cpu",
-        "verbose": False,
     }
 
-    def __init__(self, **params: Any):
-        super().__init__(**params)
+    def _check_params(self) -> None:
         if not isinstance(self.params["dinucleotide"], bool):
             value = self.params["dinucleotide"]
             raise InputError(f"dinucleotide must be true or false (got {value!r})")
@@ -109,12 +104,12 @@ class GcEstimator(Estimator):
     def _features(self, sequences: list[str]) -> np.ndarray:
         return composition_features(list(sequences), bool(self.params["dinucleotide"]))
 
-    def fit(
+    def _fit(
         self,
         train: LabelledSequences,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
-    ) -> GcEstimator:
+    ) -> None:
         """Fit the logistic regression on ``train`` (``valid`` and ``log_path`` are unused)."""
         model = LogisticRegression(
             C=float(self.params["C"]), max_iter=1000, random_state=int(self.params["seed"])
@@ -123,7 +118,6 @@ class GcEstimator(Estimator):
         # Keep our own plain arrays: prediction is the same formula before and after saving.
         self.coefficients_ = model.coef_[0].astype(np.float64)
         self.intercept_ = float(model.intercept_[0])
-        return self
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,)."""

@@ -117,13 +117,10 @@ class GkmSvmEstimator(Estimator):
         Count gapped k-mers on both strands (default True, as LS-GKM).
     max_train : int
         Most training sequences used (default 5000; a seeded stratified subset).
-    seed : int
-        Seeds the subset.
-    threads : int
-        Numba threads for the kernel.
-    device, verbose
-        ``device`` is recorded but the kernel always runs on the CPU here; ``verbose``
-        shows the Gram matrix progress.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`): ``seed`` draws the subset,
+        ``threads`` are Numba threads for the kernel, the kernel always runs on the CPU
+        whatever ``device`` says, ``verbose`` shows the Gram matrix progress.
     """
 
     family = "gkmsvm"
@@ -136,14 +133,9 @@ class GkmSvmEstimator(Estimator):
         "gamma": 1.0,
         "include_rc": True,
         "max_train": 5000,
-        "seed": 0,
-        "threads": 1,
-        "device": "cpu",
-        "verbose": False,
     }
 
-    def __init__(self, **params: Any):
-        super().__init__(**params)
+    def _check_params(self) -> None:
         p = self.params
         if p["kernel"] not in KERNELS:
             raise InputError(f"unknown kernel {p['kernel']!r}; choose one of {', '.join(KERNELS)}")
@@ -192,12 +184,12 @@ class GkmSvmEstimator(Estimator):
                     gram[np.ix_(cols, rows)] = block.T
         return gram
 
-    def fit(
+    def _fit(
         self,
         train: LabelledSequences,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
-    ) -> GkmSvmEstimator:
+    ) -> None:
         """Train the SVM on at most ``max_train`` sequences of ``train``.
 
         ``valid`` is not used (no hyper-parameter is chosen); ``log_path`` is unused.
@@ -220,7 +212,6 @@ class GkmSvmEstimator(Estimator):
         self.bias_ = float(svm.intercept_[0])
         self.n_train_used_ = len(sequences)
         self._models = None
-        return self
 
     def _length_models(self) -> list:
         """One gkmsvm-lite model per support-vector length; their scores add up."""

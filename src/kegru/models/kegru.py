@@ -34,13 +34,15 @@ from torch import nn
 from kegru.atomic import write_text
 from kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.errors import InputError
+from kegru.estimators import _init_with_signature
 from kegru.models.kegru_network import MERGE_MODES, POOLINGS, KegruNetwork
+from kegru.models.options import KEGRU_RC_MODES
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import best_epoch
 
-RC_MODES = ("none", "augment", "conjoined", "canonical")
+RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
 
 #: The published model (Shen, Bao & Huang 2018) as this package first implemented it.
@@ -109,8 +111,21 @@ class KegruEstimator(TorchEstimator):
         ``none``, ``augment``, ``conjoined`` or ``canonical``.
     dropout : float
         Dropout before the dense layer.
-    optimizer, learning_rate, epochs, batch_size, patience, seed, threads, device, verbose
+    conv_filters, conv_width, conv_pool : int
+        Convolution over the embedded k-mers before the BiGRU (0 filters: none), its width
+        in tokens (odd) and the max-pooling size after it.
+    shift : int
+        Random shift augmentation in bp (0: none).
+    ensemble : int
+        Networks trained with seeds ``seed .. seed + ensemble - 1``, logits averaged.
+    init : str or None
+        A pre-trained base model directory (:mod:`kegru.pretrain`) to start from.
+    preset : str
+        ``default`` or ``paper``: the values every parameter not given takes.
+    optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
         See :class:`kegru.training.TrainConfig`.
+    seed, threads, device, verbose
+        Run settings (:data:`kegru.estimators.RUN_SETTINGS`).
     """
 
     family = "kegru"
@@ -120,15 +135,17 @@ class KegruEstimator(TorchEstimator):
         preset = params.get("preset", "default")
         if preset not in PRESETS:
             raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+        # The preset's values fill what the caller leaves out; explicit values always win.
         super().__init__(**{**PRESETS[preset], **params})
+
+    @classmethod
+    def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Every parameter's value before the user's own: the defaults of ``params``' preset."""
+        # "preset" itself keeps the family default, so a paper-preset setting stays distinct.
+        return {**cls.defaults, **PRESETS.get(params.get("preset", "default"), {})}
+
+    def _check_params(self) -> None:
         p = self.params
-        for name, low in (("conv_filters", 0), ("conv_pool", 1), ("shift", 0), ("ensemble", 1)):
-            if not isinstance(p[name], int) or p[name] < low:
-                raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
-        if p["conv_filters"] and (
-            not isinstance(p["conv_width"], int) or p["conv_width"] % 2 == 0 or p["conv_width"] < 1
-        ):
-            raise InputError(f"conv_width must be an odd integer >= 1, got {p['conv_width']!r}")
         for name, allowed in (
             ("embedding", EMBEDDINGS),
             ("rc", RC_MODES),
@@ -137,18 +154,21 @@ class KegruEstimator(TorchEstimator):
         ):
             if p[name] not in allowed:
                 raise InputError(f"unknown {name} {p[name]!r}; choose one of {', '.join(allowed)}")
-        self.tokenizer_ = KmerTokenizer(
-            k=int(p["k"]), stride=int(p["stride"]), canonical=p["rc"] == "canonical"
-        )
-        #: While fitting with ``shift``, inputs are tokenized at stride 1 and every batch is
-        #: cut back to the model's stride by :meth:`_collate` (randomly shifted in training).
-        self._stride_one_inputs = False
+        for name, low in (("conv_filters", 0), ("conv_pool", 1), ("shift", 0), ("ensemble", 1)):
+            if not isinstance(p[name], int) or isinstance(p[name], bool) or p[name] < low:
+                raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
+        width = p["conv_width"]
+        if p["conv_filters"] and (not isinstance(width, int) or width < 1 or width % 2 == 0):
+            raise InputError(f"conv_width must be an odd integer >= 1, got {width!r}")
 
-    @classmethod
-    def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
-        """Every parameter's value before the user's own: the defaults of ``params``' preset."""
-        # "preset" itself keeps the family default, so a paper-preset setting stays distinct.
-        return {**cls.defaults, **PRESETS.get(params.get("preset", "default"), {})}
+    @property
+    def tokenizer_(self) -> KmerTokenizer:
+        """The k-mer tokenizer of the current ``k``, ``stride`` and ``rc`` (built once)."""
+        key = (int(self.k), int(self.stride), self.rc == "canonical")
+        if getattr(self, "_tokenizer_key", None) != key:
+            self._tokenizer = KmerTokenizer(k=key[0], stride=key[1], canonical=key[2])
+            self._tokenizer_key = key
+        return self._tokenizer
 
     # ------------------------------------------------------------------ helpers
     def _new_network(self, matrix: np.ndarray | None) -> nn.Module:
@@ -183,7 +203,7 @@ class KegruEstimator(TorchEstimator):
     def _collate(
         self, inputs: dict[str, torch.Tensor], index: torch.Tensor
     ) -> dict[str, torch.Tensor]:
-        if not self._stride_one_inputs:
+        if not getattr(self, "_stride_one_inputs", False):
             return trim_padding(inputs, index)
         training = bool(getattr(self, "network_", None) is not None and self.network_.training)
         return shifted_batch(
@@ -196,7 +216,7 @@ class KegruEstimator(TorchEstimator):
 
     def _encode(self, sequences: list[str], stride_one: bool = False) -> dict[str, torch.Tensor]:
         tokenizer = self.tokenizer_
-        if stride_one or self._stride_one_inputs:
+        if stride_one or getattr(self, "_stride_one_inputs", False):
             tokenizer = KmerTokenizer(k=tokenizer.k, stride=1, canonical=tokenizer.canonical)
         try:
             tokens, lengths = tokenizer.encode(sequences)
@@ -205,12 +225,12 @@ class KegruEstimator(TorchEstimator):
         return {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
 
     # ------------------------------------------------------------------ Estimator API
-    def fit(
+    def _fit(
         self,
         train: LabelledSequences,
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
-    ) -> KegruEstimator:
+    ) -> None:
         """Pre-train word2vec on ``train`` (never on ``valid``), then train the network."""
         p = self.params
         self._check_lengths(train)
@@ -258,7 +278,6 @@ class KegruEstimator(TorchEstimator):
             self.network_ = EnsembleNetwork(members).eval()
             self.history_ = histories[0]
             self.member_best_epochs_ = [best_epoch(h) for h in histories]
-        return self
 
     def _base_state(self) -> dict[str, torch.Tensor]:
         """Weights below the dense layer of the pre-trained base named by ``init``."""
@@ -401,3 +420,7 @@ def trim_padding(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[s
     lengths = inputs["lengths"][index]
     longest = int(lengths.max())
     return {"tokens": inputs["tokens"][index, :longest], "lengths": lengths}
+
+
+# Presets need their own __init__; scikit-learn still reads every parameter from its signature.
+KegruEstimator.__init__.__signature__ = _init_with_signature(KegruEstimator).__signature__

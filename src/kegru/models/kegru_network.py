@@ -17,10 +17,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kegru.models.fast_bigru import bigru_from_inputs, bigru_from_tokens
+from kegru.models.options import KEGRU_POOLINGS, MERGE_MODES  # noqa: F401  (re-exported)
 from kegru.tokenizer import PAD
 
-MERGE_MODES = ("concat", "sum", "ave", "mul")
-POOLINGS = ("last", "max", "attention")
+POOLINGS = KEGRU_POOLINGS
 
 
 def merge_directions(forward: torch.Tensor, backward: torch.Tensor, mode: str) -> torch.Tensor:

@@ -33,17 +33,15 @@ from kegru.training import (
 
 WEIGHTS_FILE = "weights.safetensors"
 
-#: Run settings every PyTorch family has (see :class:`kegru.training.TrainConfig`).
+#: Training hyper-parameters every PyTorch family has (see
+#: :class:`kegru.training.TrainConfig`); the run settings (seed, threads, device, verbose)
+#: are :data:`kegru.estimators.RUN_SETTINGS`.
 TRAINING_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": None,
     "epochs": 30,
     "batch_size": 200,
     "patience": 5,
-    "seed": 0,
-    "threads": 1,
-    "device": "cpu",
-    "verbose": False,
     "schedule": "constant",
     "weight_decay": 0.0,
 }
