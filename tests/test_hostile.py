@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -284,6 +287,15 @@ CASES = [
         _truncated("data/query.fa", "bad.fa.gz"),
     ),
     Case(
+        "prepare-truncated-gz",
+        "prepare --peaks bad.bed.gz --genome data/genome.fa --out prep",
+        "bad.bed.gz: truncated",
+        lambda ws: (
+            _write("peaks.bed", "chr1\t100\t200\nchr1\t300\t400\n")(ws),
+            gzip_truncated(ws / "peaks.bed", ws / "bad.bed.gz"),
+        ),
+    ),
+    Case(
         "study-truncated-gz",
         "study s.toml --datasets d.toml --out st --quiet",
         "bad.csv.gz: truncated",
@@ -371,6 +383,12 @@ CASES = [
         _write("m/config.json", "{units: 80"),
     ),
     Case(
+        "config-newer-format",
+        "predict m data/query.fa --out p.tsv",
+        "format version",
+        _set_config(format_version=999),
+    ),
+    Case(
         "config-list",
         "predict m data/query.fa --out p.tsv",
         "config.json",
@@ -444,7 +462,7 @@ def test_hostile_case(case: Case, workspace: Path, capsys, monkeypatch):
     case.setup(workspace)
     before = snapshot(workspace)
     monkeypatch.chdir(workspace)
-    status = main(case.argv.split())
+    status = main([*case.argv.split(), "--quiet"])  # no progress bars on stderr
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert status == 2, captured.err
@@ -589,3 +607,69 @@ def test_claim_is_exclusive_and_released_when_its_holder_ends(tmp_path):
         assert got is True
         with claim(directory) as again:
             assert again is False  # exclusive within one process too (Dask threads)
+
+
+# --------------------------------------------------------------------------- documented behaviour
+
+
+def test_utf8_byte_order_mark_is_accepted_in_csv_and_fasta(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    bom = b"\xef\xbb\xbf"
+    Path("bom.csv").write_bytes(bom + Path("data/train.csv").read_bytes())
+    Path("bom.fa").write_bytes(bom + Path("data/query.fa").read_bytes())
+    assert main(["evaluate", "m", "bom.csv", "--quiet"]) == 0
+    plain = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "m", "data/train.csv", "--quiet"]) == 0
+    assert json.loads(capsys.readouterr().out)["auc"] == plain["auc"]
+    assert main(["predict", "m", "bom.fa", "--out", "bom.tsv", "--quiet"]) == 0
+    assert Path("bom.tsv").read_bytes() == Path("old.tsv").read_bytes()
+
+
+def _fifo_with(path: Path, data: bytes) -> threading.Thread:
+    """A named pipe at ``path`` that a thread fills with ``data`` (what ``<(cmd)`` gives)."""
+    os.mkfifo(path)
+
+    def feed() -> None:
+        with open(path, "wb") as pipe:
+            pipe.write(data)
+
+    thread = threading.Thread(target=feed, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_pipes_are_read_once_by_every_command(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    query = Path("data/query.fa").read_bytes()
+    feeder = _fifo_with(workspace / "query.pipe", query)
+    assert main(["predict", "m", "query.pipe", "--out", "piped.tsv", "--quiet"]) == 0
+    feeder.join(10)
+    assert Path("piped.tsv").read_bytes() == Path("old.tsv").read_bytes()
+    capsys.readouterr()
+    # evaluate detects the format, then parses: two reads of one pipe without the spool.
+    feeder = _fifo_with(workspace / "train.pipe", Path("data/train.csv").read_bytes())
+    assert main(["evaluate", "m", "train.pipe", "--quiet"]) == 0
+    feeder.join(10)
+    piped = json.loads(capsys.readouterr().out)
+    assert main(["evaluate", "m", "data/train.csv", "--quiet"]) == 0
+    from_file = json.loads(capsys.readouterr().out)
+    assert (piped["auc"], piped["n_test"]) == (from_file["auc"], from_file["n_test"]) != (None, 0)
+    assert piped["data_file"] == "train.pipe"  # the name the user gave, not the spool's
+    feeder = _fifo_with(workspace / "genome.pipe", Path("data/genome.fa").read_bytes())
+    assert main(["scan", "m", "genome.pipe", "--out", "piped.bg", "--quiet"]) == 0
+    feeder.join(10)
+    assert main(["scan", "m", "data/genome.fa", "--out", "file.bg", "--quiet"]) == 0
+    assert Path("piped.bg").read_bytes() == Path("file.bg").read_bytes()
+    assert not list(Path(tempfile.gettempdir()).glob("kegru-input-*/*query.pipe"))
+
+
+def test_dash_reads_standard_input(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    stdin = io.TextIOWrapper(io.BytesIO(Path("data/query.fa").read_bytes()))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main(["predict", "m", "-", "--out", "stdin.tsv", "--quiet"]) == 0
+    assert Path("stdin.tsv").read_bytes() == Path("old.tsv").read_bytes()
+    stdin = io.TextIOWrapper(io.BytesIO(b">x\nACGTNNNN\n>y\nAC\n"))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    assert main(["predict", "m", "-", "--out", "bad.tsv", "--quiet"]) == 2
+    assert "<stdin>:3: " in capsys.readouterr().err  # named as the user gave it

@@ -38,7 +38,9 @@ def is_stream(value: str) -> bool:
 
 def _copy_stream(value: str, directory: Path) -> Path:
     name = "stdin" if value == STDIN else Path(value).name or "input"
-    target = directory / f"{len(list(directory.iterdir()))}_{name}"
+    folder = directory / str(len(list(directory.iterdir())))  # keeps the name the user gave
+    folder.mkdir()
+    target = folder / name
     try:
         if value == STDIN:
             with open(target, "wb") as out:
