@@ -117,7 +117,7 @@ class Estimator(ClassifierMixin, BaseEstimator):
         """Check every parameter: names, types and ranges (:mod:`kegru.validation`), then
         the family's own rules (:meth:`_check_params`)."""
         check_params(self.family, self.params, {**self.defaults, **RUN_SETTINGS})
-        self._validate()
+        self._check_params()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
