@@ -211,10 +211,16 @@ CASES = [
     Case("param-units-text", TRAIN + " --param units=abc", "--units"),
     Case("param-unknown", TRAIN + " --param nosuch=1", "nosuch"),
     Case("merge-unknown", TRAIN + " --merge bogus", "--merge"),
+    Case("units-not-a-number", TRAIN + " --units many", "--units"),
     Case("gc-C-negative", "train data/train.csv --out m --model gc --param C=-1", "--param C"),
     Case("valid-fraction-1.5", TRAIN + " --valid-fraction 1.5", "--valid-fraction"),
     Case("fractions-sum", TRAIN + " --valid-fraction 0.6 --test-fraction 0.5", "--test-fraction"),
     Case("device-bogus", TRAIN + " --device tpu", "--device"),
+    Case(
+        "predict-batch-size-0", "predict m data/query.fa --out p.tsv --batch-size 0", "--batch-size"
+    ),
+    Case("scan-jobs-0", "scan m data/genome.fa --out s.bg --jobs 0", "--jobs"),
+    Case("evaluate-threads-0", "evaluate m data/train.csv --threads 0", "--threads"),
     # 1., 6. output paths
     Case("out-is-file", "train data/train.csv --out old.tsv --epochs 1", "--out"),
     Case("out-foreign-dir", "train data/train.csv --out data --epochs 1", "not empty"),
@@ -388,6 +394,19 @@ CASES = [
         "format version",
         _set_config(format_version=999),
     ),
+    Case("config-card-not-object", "info m", "'training'", _set_config(training="abc")),
+    Case(
+        "config-card-huge-window",
+        "scan m data/genome.fa --out s.bg",
+        "training.sequence_length",
+        _set_config(training={"sequence_length": 10**9}),
+    ),
+    Case(
+        "config-card-inputs",
+        "info m",
+        "training.inputs",
+        _set_config(training={"inputs": ["x"]}),
+    ),
     Case(
         "config-list",
         "predict m data/query.fa --out p.tsv",
@@ -462,7 +481,10 @@ def test_hostile_case(case: Case, workspace: Path, capsys, monkeypatch):
     case.setup(workspace)
     before = snapshot(workspace)
     monkeypatch.chdir(workspace)
-    status = main([*case.argv.split(), "--quiet"])  # no progress bars on stderr
+    try:
+        status = main([*case.argv.split(), "--quiet"])  # no progress bars on stderr
+    except SystemExit as error:  # argparse's own checks (types, choices)
+        status = error.code
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
     assert status == 2, captured.err

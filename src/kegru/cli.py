@@ -21,6 +21,14 @@ from kegru.commands._options import add_logging_options
 from kegru.errors import InputError
 from kegru.inputs import restore_names, spool_inputs
 from kegru.logs import configure_logging
+from kegru.validation import check_common_options
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``kegru train: error: ...``), status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def one_line(text: str) -> str:
@@ -47,7 +55,7 @@ COMMANDS = [
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every available command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="kegru", description="Transcription-factor binding-site prediction (KEGRU)."
     )
     parser.add_argument("--version", action="version", version=f"kegru {__version__}")
@@ -75,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         configure_logging(args.verbose, args.quiet, args.log_file)
         logging.getLogger("kegru.cli").debug("kegru %s: %s", __version__, " ".join(words))
+        check_common_options(args)
         with spool_inputs(
             args, getattr(args, "inputs", ()), getattr(args, "seekable_inputs", ())
         ) as names:

@@ -175,7 +175,7 @@ def option_label(name: str) -> str:
     """How the command line names a hyper-parameter: ``--units``, ``--param l``."""
     from kegru.commands.train import MODEL_FLAGS
 
-    flags = {param: flag for flag, (param, _, _) in MODEL_FLAGS.items()}
+    flags = {param: flag for flag, (param, *_) in MODEL_FLAGS.items()}
     flags.update({"epochs": "--epochs", "seed": "--seed", "threads": "--threads"})
     flags["device"] = "--device"
     return flags.get(name, _FLAG_NAMES.get(name, f"--param {name}"))
@@ -308,11 +308,59 @@ def check_config(config: Any, path: str | Path, families: Iterable[str]) -> None
         raise InputError(f"unknown model family {family!r}; known: {', '.join(families)}", path)
     if not isinstance(config.get("params"), dict):
         raise InputError("config lacks a 'params' object", path)
+    _check_card(config.get("training"), path)
+
+
+#: The longest training sequence a model card may record (its default ``--window``).
+MAX_WINDOW = 1_000_000
+
+
+def _check_card(training: Any, path: str | Path) -> None:
+    """The model card's structure (``training``), as far as commands read it."""
+    if training is None:
+        return
+    if not isinstance(training, dict):
+        raise InputError("config field 'training' must be an object", path)
+    length = training.get("sequence_length")
+    if length is not None and not Rule("int", 1, MAX_WINDOW).accepts(length):
+        raise InputError(
+            f"training.sequence_length: must be an integer in 1..{MAX_WINDOW}, got {length!r}",
+            path,
+        )
+    for key in ("sequence_lengths", "environment", "prepared_from"):
+        if training.get(key) is not None and not isinstance(training[key], dict):
+            raise InputError(f"training.{key}: must be an object", path)
+    inputs = training.get("inputs", [])
+    if not isinstance(inputs, list) or not all(
+        isinstance(item, dict) and {"path", "sha256"} <= set(item) for item in inputs
+    ):
+        raise InputError("training.inputs: must be a list of {path, sha256} objects", path)
+    command = training.get("command_line")
+    if command is not None and not (
+        isinstance(command, list) and all(isinstance(word, str) for word in command)
+    ):
+        raise InputError("training.command_line: must be a list of strings", path)
 
 
 def config_label(name: str) -> str:
     """How a message names a parameter read from ``config.json``."""
     return f"params.{name}"
+
+
+def check_common_options(args: Any) -> None:
+    """Options many commands share, checked before any command runs.
+
+    ``--device`` (and a GPU for ``cuda``), ``--threads`` >= 1, ``--seed`` >= 0,
+    ``--epochs`` >= 1, ``--jobs`` >= 1, ``--batch-size`` >= 1 where the command has them.
+    """
+    device = getattr(args, "device", None)
+    if isinstance(device, str):
+        check_device(device)
+    check_positive(getattr(args, "threads", None), "--threads")
+    check_positive(getattr(args, "seed", None), "--seed", minimum=0)
+    check_positive(getattr(args, "epochs", None), "--epochs")
+    check_positive(getattr(args, "jobs", None), "--jobs")
+    check_positive(getattr(args, "batch_size", None), "--batch-size")
 
 
 # --------------------------------------------------------------------------- output paths
