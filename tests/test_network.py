@@ -166,3 +166,26 @@ def test_frozen_embedding_keeps_word2vec_vectors():
     model.fit(_tiny_training_set())
     assert not model.network_.embedding.weight.requires_grad
     assert model.n_word2vec_kmers_ > 0
+
+
+def test_inference_keeps_only_the_last_state_and_gives_the_same_logits():
+    """``pooling="last"`` at inference runs :func:`final_states` (memory O(B u), not
+    O(T B u)); it must match the path that stores every step, bit for bit."""
+    from kegru.models import fast_bigru
+
+    torch.manual_seed(0)
+    network = KegruNetwork(vocab_size=4**5 + 2, dim=16, units=8).eval()
+    tokens = torch.randint(2, 4**5 + 2, (5, 40))
+    lengths = torch.tensor([40, 33, 12, 1, 40])
+    for row, length in enumerate(lengths):
+        tokens[row, length:] = 0
+    stored = network(tokens, lengths).detach()  # gradients on: every step is kept
+    calls = []
+    original = fast_bigru.final_states
+    fast_bigru.final_states = lambda *args: calls.append(1) or original(*args)
+    try:
+        with torch.inference_mode():
+            streamed = network(tokens, lengths)
+    finally:
+        fast_bigru.final_states = original
+    assert calls and torch.equal(streamed, stored)

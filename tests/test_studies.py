@@ -16,7 +16,7 @@ from kegru.cli import main
 from kegru.compare import compare_models
 from kegru.datasets_config import read_datasets
 from kegru.errors import InputError
-from kegru.studies import builtin_study, read_user_study, run_study, study_trials
+from kegru.studies import Setting, builtin_study, read_user_study, run_study, study_trials
 from kegru.study_tables import paired_wilcoxon, summary_table
 from kegru.trials import Trial, trial_dir
 
@@ -181,7 +181,7 @@ def test_study_resumes_only_unfinished_trials_and_reports(data_dir, tmp_path):
     assert table.loc["dim=16, units=8", ("GM12878", "mean")] == pytest.approx(expected)
 
 
-def test_failed_trial_is_recorded_and_retried(data_dir, tmp_path):
+def test_bad_data_stops_the_study_before_the_first_trial(data_dir, tmp_path):
     broken = tmp_path / "broken.csv"
     lines = (data_dir / "gue_train.csv").read_text().splitlines()
     lines[5] = "ACGTXXACGT,1"
@@ -196,22 +196,36 @@ def test_failed_trial_is_recorded_and_retried(data_dir, tmp_path):
     )
     out = tmp_path / "study"
     study = read_user_study(data_dir / "study.toml")
-    study.settings = study.settings[:1]
-    results = run_study(study, datasets, out, epochs=1, n_jobs=2, progress=False)
-    status = dict(zip(results["dataset"], results["status"], strict=True))
-    assert status == {"REST": "done", "GUE": "done", "BROKEN": "failed"}
-    error = json.loads(next(out.glob("trials/*/error.json")).read_text())
-    assert error["status"] == "failed" and "broken.csv:6:" in error["error"]
+    with pytest.raises(InputError, match="broken.csv:6:"):
+        run_study(study, datasets, out, epochs=1, n_jobs=2, progress=False)
+    assert not out.exists()
+
+
+def test_failed_trial_is_recorded_reported_and_retried(data_dir, tmp_path, capsys):
+    # The data are fine; one setting diverges during training, so its trial fails.
+    study = read_user_study(data_dir / "study.toml")
+    study.settings = study.settings[:1] + [
+        Setting("tiny", "diverges", "kegru", {"optimizer": "sgd", "learning_rate": 1e30})
+    ]
+    datasets = [d for d in read_datasets(data_dir / "datasets.toml") if d.name == "GUE"]
+    out = tmp_path / "study"
+    results = run_study(study, datasets, out, epochs=2, n_jobs=1, progress=False)
+    status = dict(zip(results["param.learning_rate"], results["status"], strict=True))
+    assert sorted(map(str, status.values())) == ["done", "failed"]
+    error_file = next(out.glob("trials/*/error.json"))
+    error = json.loads(error_file.read_text())
+    assert error["status"] == "failed" and "training diverged" in error["error"]
     assert "Traceback" in error["traceback"]
     assert "<details>" in (out / "report.html").read_text()
-    broken.write_text("\n".join((data_dir / "gue_train.csv").read_text().splitlines()) + "\n")
-    kept = run_study(study, datasets, out, epochs=1, n_jobs=1, progress=False, report=False)
-    assert (kept.set_index("dataset")["status"]["BROKEN"]) == "failed"  # not retried
-    retried = run_study(
-        study, datasets, out, epochs=1, n_jobs=1, progress=False, retry_failed=True, report=False
+    assert "training diverged" in capsys.readouterr().err  # printed although progress is off
+    attempts = error_file.parent / "attempts.tsv"
+    kept = run_study(study, datasets, out, epochs=2, n_jobs=1, progress=False, report=False)
+    assert sorted(kept["status"]) == ["done", "failed"]  # not retried
+    assert len(attempts.read_text().splitlines()) == 2  # header + one run
+    run_study(
+        study, datasets, out, epochs=2, n_jobs=1, progress=False, retry_failed=True, report=False
     )
-    assert (retried["status"] == "done").all()
-    assert not list(out.glob("trials/*/error.json"))
+    assert len(attempts.read_text().splitlines()) == 3  # retried once
 
 
 def test_study_through_a_real_dask_cluster(data_dir, tmp_path):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +35,119 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp_path.unlink(missing_ok=True)
         raise
+
+
+#: Suffix of a directory being built beside its final place (see :func:`staged_directory`).
+STAGE_SUFFIX = ".staging"
+
+
+@contextlib.contextmanager
+def staged_directory(path: str | Path) -> Iterator[Path]:
+    """Yield an empty directory beside ``path`` to build in; on success it becomes ``path``.
+
+    An existing ``path`` is replaced as a whole (an atomic exchange where the system has
+    one, else two renames), so ``path`` never mixes old and new files and never holds a
+    half-built result; on any error (or ``kill -9``) the old ``path`` stays as it was. The
+    staging directory is named ``.NAME.PID.XXXX.staging``; ones whose process is gone are
+    removed by the next call for the same ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_stages(path)
+    stage = Path(
+        tempfile.mkdtemp(
+            prefix=f".{path.name}.{os.getpid()}.", suffix=STAGE_SUFFIX, dir=path.parent
+        )
+    )
+    try:
+        yield stage
+        os.chmod(stage, 0o777 & ~_umask())
+        _swap_in(stage, path)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _swap_in(stage: Path, path: Path) -> None:
+    """Move the finished ``stage`` onto ``path``; the old contents are deleted."""
+    try:
+        os.rename(stage, path)  # path absent, or an empty directory
+        return
+    except OSError:
+        if not path.is_dir():
+            raise
+    if _exchange(stage, path):
+        shutil.rmtree(stage, ignore_errors=True)  # stage now holds the old contents
+        return
+    old = Path(
+        tempfile.mkdtemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".old", dir=path.parent)
+    )
+    os.rename(path, old / path.name)
+    os.rename(stage, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically with Linux ``renameat2(RENAME_EXCHANGE)``; False if absent."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name is None:
+        return False
+    try:
+        renameat2 = ctypes.CDLL(libc_name, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(first), at_fdcwd, os.fsencode(second), rename_exchange)
+    return result == 0
+
+
+def remove_stale_stages(path: str | Path) -> None:
+    """Delete staging directories of ``path`` left by processes that no longer run."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return
+    for candidate in path.parent.glob(f".{glob_escape(path.name)}.*"):
+        parts = candidate.name[len(path.name) + 2 :].split(".")
+        if not candidate.is_dir() or len(parts) != 3 or not parts[0].isdigit():
+            continue
+        if f".{parts[2]}" in (STAGE_SUFFIX, ".old") and not pid_alive(int(parts[0])):
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
+def glob_escape(text: str) -> str:
+    """``text`` with glob wildcards escaped."""
+    import glob
+
+    return glob.escape(text)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with id ``pid`` runs on this machine."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_temporary_files(directory: str | Path) -> list[Path]:
+    """Delete the ``.NAME.XXXX.tmp`` files :func:`atomic_path` leaves after a ``kill -9``.
+
+    Only call this for a directory no other process writes to (e.g. while holding its lock).
+    """
+    removed = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for candidate in directory.glob(".*.tmp"):
+        if candidate.is_file():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
+    return removed
 
 
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> Path:

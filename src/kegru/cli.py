@@ -3,7 +3,9 @@
 Each command lives in ``kegru.commands.<name>`` and exposes ``add_parser(subparsers)`` and
 ``run(args) -> int``. Bad input (:class:`kegru.errors.InputError`) prints one line and
 exits with status 2. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
-(:mod:`kegru.logs`).
+(:mod:`kegru.logs`). A command lists its input-path arguments in ``inputs`` (set with
+``set_defaults``); pipes and ``-`` (standard input) there are read once into a temporary
+file (:mod:`kegru.inputs`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,22 @@ from kegru import __version__
 from kegru.commands._help import finish
 from kegru.commands._options import add_logging_options
 from kegru.errors import InputError
+from kegru.inputs import restore_names, spool_inputs
 from kegru.logs import configure_logging
+from kegru.validation import check_common_options
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (``kegru train: error: ...``), status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: str) -> str:
+    """``text`` with its line breaks folded into spaces (messages print as one line)."""
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
+
 
 #: Command modules, in the order ``kegru --help`` lists them.
 COMMANDS = [
@@ -39,7 +56,7 @@ COMMANDS = [
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every available command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="kegru", description="Transcription-factor binding-site prediction (KEGRU)."
     )
     parser.add_argument("--version", action="version", version=f"kegru {__version__}")
@@ -63,12 +80,18 @@ def main(argv: list[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(words)
     args.command_line = ["kegru", *words]
+    names: dict[str, str] = {}
     try:
         configure_logging(args.verbose, args.quiet, args.log_file)
         logging.getLogger("kegru.cli").debug("kegru %s: %s", __version__, " ".join(words))
-        return int(args.run(args) or 0)
+        check_common_options(args)
+        with spool_inputs(
+            args, getattr(args, "inputs", ()), getattr(args, "seekable_inputs", ())
+        ) as names:
+            return int(args.run(args) or 0)
     except InputError as error:
-        print(f"kegru {args.command}: error: {error}", file=sys.stderr)
+        restore_names(error, names)
+        print(f"kegru {args.command}: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"kegru {args.command}: interrupted", file=sys.stderr)

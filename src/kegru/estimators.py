@@ -39,6 +39,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from kegru.errors import InputError
 from kegru.metrics import log_odds
 from kegru.sequences import LabelledSequences
+from kegru.validation import check_config, check_params, config_label
 
 #: family name -> "module:Class" of its estimator, imported on first use.
 MODEL_FAMILIES: dict[str, str] = {
@@ -112,6 +113,12 @@ class Estimator(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         """Raise :class:`InputError` for parameter values the family cannot use."""
 
+    def _validate(self) -> None:
+        """Check every parameter: names, types and ranges (:mod:`kegru.validation`), then
+        the family's own rules (:meth:`_check_params`)."""
+        check_params(self.family, self.params, {**self.defaults, **RUN_SETTINGS})
+        self._check_params()
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
@@ -180,7 +187,7 @@ class Estimator(ClassifierMixin, BaseEstimator):
                 raise InputError("fit(LabelledSequences) takes its labels from the records")
         else:
             train = _as_labelled(X, y)
-        self._check_params()
+        self._validate()
         self._fit(train, valid, log_path)
         self.classes_ = np.array([0, 1])
         return self
@@ -267,11 +274,26 @@ class Estimator(ClassifierMixin, BaseEstimator):
             if value is not None:
                 run[name] = value
         hyper = {name: value for name, value in saved.items() if name not in RUN_SETTINGS}
+        path = directory / CONFIG_FILE
+        if config["family"] != cls.family:
+            raise InputError(f"a '{config['family']}' model, not '{cls.family}'", path)
+        # Names, types and ranges first, then the weight shapes in the file headers: a
+        # crafted config.json fails here, before anything is built or allocated.
+        check_params(cls.family, hyper, cls.defaults, config_label, path)
         model = cls(**hyper, **run)
-        model._check_params()
+        model._validate()
+        model._check_state(directory, config)
         model._load_state(directory, config)
         model.classes_ = np.array([0, 1])
         return model
+
+    def _check_state(self, directory: Path, config: dict[str, Any]) -> None:  # noqa: B027
+        """Check the saved state's files against the parameters before loading them.
+
+        Families whose state can be large (network weights) override this to check shapes
+        from file headers, so a crafted ``config.json`` never makes them allocate.
+        """
+        return None
 
 
 def _init_with_signature(cls: type[Estimator]):
@@ -311,10 +333,13 @@ def read_config(directory: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"not a kegru model directory (no {CONFIG_FILE})", directory)
     try:
-        config = json.loads(path.read_text())
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("unreadable config: not UTF-8 text", path) from None
     except json.JSONDecodeError as error:
         raise InputError(f"unreadable config: {error}", path, error.lineno) from None
     check_format_version(config, path)
+    check_config(config, path, MODEL_FAMILIES)
     return config
 
 
@@ -343,7 +368,7 @@ def estimator_class(family: str) -> type[Estimator]:
 def make_estimator(family: str, **params: Any) -> Estimator:
     """Create an untrained estimator of ``family`` with ``params`` (checked)."""
     estimator = estimator_class(family)(**params)
-    estimator._check_params()
+    estimator._validate()
     return estimator
 
 

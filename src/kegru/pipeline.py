@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from kegru import __version__
-from kegru.atomic import write_json, write_text
+from kegru.atomic import staged_directory, write_json, write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model, make_estimator
 from kegru.metrics import binary_metrics
@@ -36,6 +36,17 @@ from kegru.progress import progress_bar
 from kegru.sequences import LabelledSequences, read_fasta, read_labelled
 from kegru.splits import assign_splits, random_split
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.validation import (
+    check_device,
+    check_finite_scores,
+    check_fractions,
+    check_model_out,
+    check_output_dir,
+    check_output_file,
+    check_params,
+    check_positive,
+    option_label,
+)
 
 METRICS_FILE = "metrics.json"
 #: A model whose validation AUC stays below this has not learned: the run says so.
@@ -146,8 +157,14 @@ def train_and_evaluate(
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
     command_line: list[str] | None = None,
+    overwrite: bool = False,
+    staged: bool = True,
 ) -> dict[str, Any]:
     """Train a model family on a data set, evaluate it on the test split, save everything.
+
+    Every parameter and ``out_dir`` are checked before any data is read. The model is
+    built in a staging directory beside ``out_dir`` and replaces it as a whole only when
+    complete, so ``out_dir`` never holds half a model or another model's files.
 
     Parameters
     ----------
@@ -171,6 +188,12 @@ def train_and_evaluate(
         Name recorded in the metrics (default: the training file's name).
     command_line : list of str, optional
         The command that trained the model, recorded in its model card.
+    overwrite : bool
+        Replace ``out_dir`` even when it is a non-empty directory that is not a model.
+    staged : bool
+        Build in a staging directory and swap it in (default); False writes into
+        ``out_dir`` directly (a study's trial directory, whose ``metrics.json``, written
+        last, marks it finished).
 
     Returns
     -------
@@ -181,8 +204,14 @@ def train_and_evaluate(
     params = dict(params or {})
     run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
     if epochs is not None:
+        check_positive(epochs, "--epochs")
         run["epochs"] = epochs
     estimator = _make_with_run_settings(model, params, run)
+    check_fractions(valid_fraction, test_fraction)
+    if staged:
+        check_model_out(out_dir, overwrite)
+    else:
+        check_output_dir(out_dir)
     data = prepare_data(
         train,
         test,
@@ -193,8 +222,6 @@ def train_and_evaluate(
         seed,
         min_length=estimator.min_length,
     )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
     name = dataset_name or _dataset_name(train)
     card = training_card(
         dataset=name,
@@ -206,14 +233,35 @@ def train_and_evaluate(
         test_negatives=data.test_negatives,
         command_line=command_line,
     )
+    run_info = {"dataset": name, "model": model, "train": train, "test": test, "seed": seed}
+    if not staged:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return _write_model_dir(estimator, data, out_dir, card, run_info)
+    with staged_directory(out_dir) as stage:
+        return _write_model_dir(estimator, data, stage, card, run_info)
+
+
+def _write_model_dir(
+    estimator: Estimator,
+    data: PreparedData,
+    out_dir: Path,
+    card: dict[str, Any],
+    run_info: dict[str, Any],
+) -> dict[str, Any]:
+    """Fit, save, score the test set and write every file of a model directory.
+
+    ``run_info`` holds ``dataset`` (name), ``model``, ``train``, ``test`` and ``seed``.
+    """
+    write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
     train_seconds = _fit_and_save(estimator, data, out_dir, card)
+    name, train, test = run_info["dataset"], run_info["train"], run_info["test"]
     validation = _validation_metrics(estimator, data.valid, out_dir)
     scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
         **binary_metrics(data.test.labels, scores),
         **validation,
         "dataset": name,
-        "model": model,
+        "model": run_info["model"],
         "preset": estimator.get_params().get("preset"),
         "params": {k: v for k, v in estimator.get_params().items() if k != "verbose"},
         "negatives": data.negatives,
@@ -224,7 +272,7 @@ def train_and_evaluate(
         "test_file": None if test is None else Path(test).name,
         "train_seconds": round(train_seconds, 3),
         "best_epoch": getattr(estimator, "best_epoch_", None),
-        "seed": seed,
+        "seed": run_info["seed"],
         "version": __version__,
     }
     write_json(out_dir / METRICS_FILE, metrics)
@@ -235,7 +283,11 @@ def _make_with_run_settings(model: str, params: dict[str, Any], run: dict[str, A
     """An estimator of ``model`` with ``params``; run settings fill what ``params`` leaves."""
     estimator = make_estimator(model, **params)
     known = estimator.get_params()
-    estimator.set_params(**{k: v for k, v in run.items() if k in known and k not in params})
+    run = {k: v for k, v in run.items() if k in known and k not in params}
+    check_params(model, run, known, option_label)
+    if "device" in run:
+        check_device(run["device"])
+    estimator.set_params(**run)
     return estimator
 
 
@@ -280,6 +332,7 @@ def _score_test_set(
 ) -> np.ndarray:
     """Score the test set; write its predictions and ROC/PR curves; return the scores."""
     scores = estimator.predict_proba(test.sequences)
+    check_finite_scores(scores, None, test.names)
     write_text(out_dir / "test_predictions.tsv", _predictions_table(test, scores))
     plot_roc_pr(test.labels, scores, out_dir, title=name)
     return scores
@@ -309,10 +362,12 @@ def evaluate_model(
     model is scored as it was trained (one strand unless the model pools both itself), so the
     metrics compare with the ones training wrote. ``device`` and ``threads`` say where it runs.
     """
+    check_output_file(out, "--out")
     estimator = load_model(model_dir, device=device, threads=threads)
     labelled = _with_negatives(read_labelled(data, format=format), seed)
     estimator_check_lengths(estimator, labelled)
     scores = estimator.predict_proba(labelled.sequences)
+    check_finite_scores(scores, Path(model_dir), labelled.names)
     metrics = {
         **binary_metrics(labelled.labels, scores),
         "dataset": _dataset_name(data),
@@ -363,6 +418,8 @@ def predict_file(
         Show a progress bar counted in sequences.
     """
     check_strand(strand)
+    check_output_file(out, "--out")
+    check_positive(batch_size, "--batch-size")
     estimator = load_model(model_dir, device=device, threads=threads)
     records = read_fasta(fasta)
     estimator_check_lengths(estimator, records)
@@ -373,5 +430,6 @@ def predict_file(
             batch = sequences[first : first + batch_size]
             scores[first : first + len(batch)] = predict_strands(estimator, batch, strand)
             bar.update(len(batch))
+    check_finite_scores(scores, Path(model_dir), records.names)
     lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
     return write_text(out, "\n".join(lines) + "\n")

@@ -57,6 +57,7 @@ from kegru.model_card import default_window
 from kegru.progress import progress_bar
 from kegru.sequences import IUPAC
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.validation import check_finite_scores
 
 logger = logging.getLogger(__name__)
 
@@ -266,6 +267,9 @@ def score_chunk(
         index = keep[first : first + settings.batch_size]
         sequences = [text[offsets[i] : stops[i]] for i in index]
         scores[index] = predict_strands(estimator, sequences, settings.strand)
+    check_finite_scores(
+        scores[keep], None, lambda j: f"{chunk.chrom}:{chunk.starts[keep[j]]}-{chunk.ends[keep[j]]}"
+    )
     return scores
 
 
@@ -640,6 +644,11 @@ def scan_file(
         strand,
     )
     estimator = load_model(model_dir, device=device, threads=threads)
+    if settings.window < estimator.min_length:
+        raise InputError(
+            f"--window {settings.window} is shorter than the shortest sequence the model "
+            f"scores ({estimator.min_length} bp)"
+        )
     model_name = Path(model_dir).resolve().name
     outputs = ScanOutputs.beside(out, sites, bigwig, track_line, track_name=model_name)
     started = time.perf_counter()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sys
 import threading
 import time
 import tomllib
@@ -43,7 +44,15 @@ from kegru.atomic import write_atomic, write_json
 from kegru.datasets_config import DatasetSpec, read_datasets
 from kegru.embedding import EMBEDDINGS
 from kegru.errors import InputError
-from kegru.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir, trial_state
+from kegru.trials import (
+    ERROR_FILE,
+    RUNNING,
+    Trial,
+    result_row,
+    run_trial,
+    trial_dir,
+    trial_state,
+)
 
 STUDY_FILE = "study.json"
 RESULTS_CSV = "results.csv"
@@ -209,6 +218,11 @@ def read_user_study(path: str | Path) -> Study:
             if len(models) > 1:
                 label = f"{MODEL_NAMES.get(model, model)} {label}"
             settings.append(Setting(name.strip(), label, model, params))
+    for setting in settings:  # names, types and ranges, located in this file
+        try:
+            _check_setting(setting)
+        except InputError as error:
+            raise InputError(error.message, path) from None
     return Study(name.strip(), settings, tuple(seeds))
 
 
@@ -243,6 +257,13 @@ def _named_configurations(tables: Any, path: Path) -> list[tuple[str, dict[str, 
             raise InputError(f"[[setting]] number {number} needs a 'label' string", path)
         configurations.append((label.strip(), {k: v for k, v in table.items() if k != "label"}))
     return configurations
+
+
+def _check_setting(setting: Setting) -> None:
+    from kegru.estimators import make_estimator
+
+    _family_defaults(setting.model)
+    make_estimator(setting.model, **setting.params)
 
 
 def load_study(study: str, models: tuple[str, ...] | None = None) -> Study:
@@ -318,10 +339,10 @@ def study_trials(
 
 
 def _run_in_process(
-    trials: list[Trial], study_dir: Path, device: str = "cpu"
+    trials: list[Trial], study_dir: Path, device: str = "cpu", wait: bool = False
 ) -> Iterator[dict[str, Any]]:
     for trial in trials:
-        yield run_trial(trial, study_dir, device)
+        yield run_trial(trial, study_dir, device, wait)
 
 
 def _failed_row(trial: Trial, study_dir: Path, error: BaseException) -> dict[str, Any]:
@@ -350,7 +371,7 @@ def _exit_with_parent(parent: int) -> None:
 
 
 def _run_local_pool(
-    trials: list[Trial], study_dir: Path, n_jobs: int, device: str = "cpu"
+    trials: list[Trial], study_dir: Path, n_jobs: int, device: str = "cpu", wait: bool = False
 ) -> Iterator[dict[str, Any]]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -362,7 +383,7 @@ def _run_local_pool(
         initializer=_exit_with_parent,
         initargs=(os.getpid(),),
     )
-    futures = {pool.submit(run_trial, t, study_dir, device): t for t in trials}
+    futures = {pool.submit(run_trial, t, study_dir, device, wait): t for t in trials}
     try:
         yield from _rows_as_completed(futures, as_completed, study_dir)
     finally:
@@ -399,14 +420,21 @@ def dask_client(address: str):
 
 
 def _run_dask(
-    trials: list[Trial], study_dir: Path, address: str, device: str = "cpu"
+    trials: list[Trial], study_dir: Path, address: str, device: str = "cpu", wait: bool = False
 ) -> Iterator[dict[str, Any]]:
     from distributed import as_completed
 
+    round_name = "wait" if wait else "run"
     with dask_client(address) as client:
         futures = {
             client.submit(
-                run_trial, t, study_dir, device, pure=False, key=f"kegru-trial-{t.trial_id}"
+                run_trial,
+                t,
+                study_dir,
+                device,
+                wait,
+                pure=False,
+                key=f"kegru-trial-{t.trial_id}-{round_name}",
             ): t
             for t in trials
         }
@@ -558,6 +586,7 @@ def run_study(
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
     out_dir = Path(out_dir).resolve()
     trials, membership = study_trials(study, specs, epochs)
+    check_study_inputs(trials)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / STUDY_FILE, _study_record(study, specs, trials, membership, epochs))
 
@@ -576,11 +605,26 @@ def run_study(
     todo_ids = {t.trial_id for t in todo}
     failed = sum(r["status"] == "failed" and tid not in todo_ids for tid, r in rows.items())
     bar = _StudyProgress(study.name, len(trials), len(todo), failed, slots, enabled=progress)
-    for result in results:
-        rows[result["trial_id"]] = row_of(result)
-        write_results(list(rows.values()), out_dir)
-        bar.finished(result["status"])
+    # First round: every trial not claimed by another process. Second round: wait for the
+    # trials other processes held (and run those whose process died before finishing).
+    while results is not None:
+        deferred = []
+        for result in results:
+            if result["status"] == RUNNING:
+                deferred.append(next(t for t in todo if t.trial_id == result["trial_id"]))
+                continue
+            rows[result["trial_id"]] = row_of(result)
+            write_results(list(rows.values()), out_dir)
+            if result["status"] == "failed":
+                bar.write(_failure_line(result))
+            bar.finished(result["status"])
+        results = None
+        if deferred:
+            results = _start_trials(deferred, out_dir, scheduler, n_jobs, device, wait=True)[1]
     bar.close()
+    # Other processes may have finished trials meanwhile: the files are the truth.
+    rows = {t.trial_id: row_of(result_row(t, trial_dir(out_dir, t))) for t in trials}
+    write_results(list(rows.values()), out_dir)
     frame = results_frame(list(rows.values()))
     if report:
         from kegru.report import build_report
@@ -590,15 +634,23 @@ def run_study(
 
 
 def _start_trials(
-    todo: list[Trial], out_dir: Path, scheduler: str | None, n_jobs: int | None, device: str
+    todo: list[Trial],
+    out_dir: Path,
+    scheduler: str | None,
+    n_jobs: int | None,
+    device: str,
+    wait: bool = False,
 ) -> tuple[int, Iterator[dict[str, Any]]]:
-    """Hand ``todo`` to Dask, a local pool or this process; return (slots, results)."""
+    """Hand ``todo`` to Dask, a local pool or this process; return (slots, results).
+
+    ``wait``: trials another process holds are waited for (see :func:`run_trial`).
+    """
     if scheduler:
-        return _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler, device)
+        return _dask_slots(scheduler), _run_dask(todo, out_dir, scheduler, device, wait)
     slots = n_jobs or os.cpu_count() or 1
     if slots == 1:
-        return slots, _run_in_process(todo, out_dir, device)
-    return slots, _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))), device)
+        return slots, _run_in_process(todo, out_dir, device, wait)
+    return slots, _run_local_pool(todo, out_dir, min(slots, max(1, len(todo))), device, wait)
 
 
 class _StudyProgress:
@@ -632,8 +684,49 @@ class _StudyProgress:
         self.bar.update(1)
         self._show()
 
+    def write(self, line: str) -> None:
+        """Print ``line`` on stderr above the bar (also when the bar is off)."""
+        self.bar.write(line, file=sys.stderr)
+
     def close(self) -> None:
         self.bar.close()
+
+
+def _failure_line(row: dict[str, Any]) -> str:
+    """One stderr line for a failed trial (printed even with ``--quiet``)."""
+    error = " ".join(str(row.get("error")).split())
+    return (
+        f"kegru study: trial {row['trial_id']} ({row['dataset']}, {row['model']}) failed: {error}"
+    )
+
+
+def check_study_inputs(trials: list[Trial]) -> None:
+    """Read every data set the trials use once, so bad data stops the study before it starts.
+
+    Raises
+    ------
+    InputError
+        The first unreadable file (not found, corrupt gzip, bad character, missing label),
+        or a sequence shorter than a model of the study needs, naming the file and line.
+    """
+    from kegru.estimators import make_estimator
+    from kegru.sequences import read_labelled
+
+    minimum: dict[str, int] = {}
+    for trial in trials:
+        needed = make_estimator(trial.model, **trial.params).min_length
+        minimum[trial.dataset.name] = max(minimum.get(trial.dataset.name, 1), needed)
+    seen: set[str] = set()
+    for trial in trials:
+        spec = trial.dataset
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        parts = [read_labelled(spec.train, format=spec.format, negatives_path=spec.negatives_file)]
+        if spec.test is not None:
+            parts.append(read_labelled(spec.test, format=spec.format))
+        for part in parts:
+            part.require_min_length(minimum[spec.name], "the shortest a model of the study needs")
 
 
 def trial_states(out_dir: str | Path) -> dict[str, str]:

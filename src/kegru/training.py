@@ -26,6 +26,10 @@ from kegru.models.options import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES
 Batch = dict[str, torch.Tensor]
 Collate = Callable[[Batch, torch.Tensor], Batch]
 
+#: A mini-batch loss above this means training diverged. Binary cross-entropy is ln 2 = 0.69
+#: for a coin-flip model; a mean of 1000 needs logits of magnitude > 1000 on the wrong side,
+#: i.e. exploded weights (sgd with --learning-rate 1e30 reaches 1e29 in one epoch).
+DIVERGED_LOSS = 1000.0
 LOG_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_auc", "valid_aps", "seconds", "best")
 
 
@@ -246,7 +250,11 @@ def fit_module(
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         batches = batch_order(rng) if batch_order is not None else _shuffled(n, config, rng)
-        row = {"epoch": epoch, "train_loss": step.train_epoch(train_inputs, train_labels, batches)}
+        try:
+            loss = step.train_epoch(train_inputs, train_labels, batches)
+        except _Diverged as error:
+            raise diverged(error.loss, epoch, config) from None
+        row = {"epoch": epoch, "train_loss": loss}
         if validate:
             row.update(step.validate(valid_inputs, valid_labels, valid_order))
             row["best"] = stopping.update(_selection_score(row), module)
@@ -298,11 +306,14 @@ class _Step:
             target = labels[index_tensor].to(self.device)
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.loss_fn(self.module(**batch), target)
+            value = float(loss.detach())
+            if not math.isfinite(value) or value > DIVERGED_LOSS:
+                raise _Diverged(value)
             loss.backward()
             self.optimizer.step()
             if self.scheduler is not None:
                 self.scheduler.step()
-            total_loss += float(loss.detach()) * len(index)
+            total_loss += value * len(index)
         return total_loss / len(labels)
 
     def validate(
@@ -356,6 +367,25 @@ class _EpochProgress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def diverged(value: float, epoch: int, config: TrainConfig) -> InputError:
+    """The error of a training run whose loss stopped being a finite number."""
+    rate = config.learning_rate
+    rate = DEFAULT_LEARNING_RATES[config.optimizer] if rate is None else rate
+    return InputError(
+        f"training diverged: the loss became {value:.3g} in epoch {epoch} "
+        f"(--optimizer {config.optimizer}, --learning-rate {rate:g}); lower the learning "
+        "rate or pick another optimizer; nothing was saved"
+    )
+
+
+class _Diverged(Exception):
+    """A mini-batch loss that is not finite or above :data:`DIVERGED_LOSS`."""
+
+    def __init__(self, loss: float):
+        super().__init__(loss)
+        self.loss = loss
 
 
 def write_epoch_log(path: str | Path, history: list[dict]) -> None:

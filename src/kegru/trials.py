@@ -8,15 +8,25 @@ in any study. Each trial owns a directory::
     trials/<id>/...            the saved model, epoch log, predictions, curves (pipeline)
     trials/<id>/metrics.json   written last: its presence means the trial finished
     trials/<id>/error.json     written instead when the trial failed (status, error, traceback)
+    trials/<id>/attempts.tsv   one line per run of the trial (UTC start, host, process id)
+    trials/<id>/.claim         lock file: the process running the trial holds a lock on it
 
 A finished trial is never run again; a failed one only when asked (``retry_failed``).
+A process runs a trial only while it holds the lock on ``.claim`` (``flock``; the system
+releases it when the process ends, even by ``kill -9``) and checks under the lock that the
+trial is still unfinished, so concurrent studies on one directory, or many Dask workers,
+run each trial exactly once. Under the lock it first deletes the temporary files a killed
+run left behind.
 """
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
+import os
 import shutil
+import socket
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -25,7 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from kegru.atomic import write_atomic, write_json
+from kegru.atomic import remove_temporary_files, write_atomic, write_json
+from kegru.claims import claim
 from kegru.datasets_config import DatasetSpec
 from kegru.pipeline import METRICS_FILE
 from kegru.sequences import LabelledSequences, read_labelled
@@ -33,6 +44,9 @@ from kegru.sequences import LabelledSequences, read_labelled
 TRIAL_FILE = "trial.json"
 ERROR_FILE = "error.json"
 TRIALS_DIR = "trials"
+ATTEMPTS_FILE = "attempts.tsv"
+#: Status of a trial that another process holds (it is neither done nor failed yet).
+RUNNING = "running"
 #: Subsampled copy of the training data when the data set sets ``max_train``.
 SUBSET_DIR = "train_subset"
 
@@ -130,7 +144,18 @@ def _write_csv(path: Path, data: LabelledSequences, rows: np.ndarray) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"))
 
 
-def run_trial(trial: Trial, study_dir: str | Path, device: str = "cpu") -> dict[str, Any]:
+def _record_attempt(directory: Path) -> None:
+    started = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    new = not (directory / ATTEMPTS_FILE).exists()
+    with open(directory / ATTEMPTS_FILE, "a") as handle:
+        if new:
+            handle.write("started_utc\thost\tpid\n")
+        handle.write(f"{started}\t{socket.gethostname()}\t{os.getpid()}\n")
+
+
+def run_trial(
+    trial: Trial, study_dir: str | Path, device: str = "cpu", wait: bool = False
+) -> dict[str, Any]:
     """Run ``trial`` unless it already finished; never raise for a failing trial.
 
     Parameters
@@ -140,19 +165,34 @@ def run_trial(trial: Trial, study_dir: str | Path, device: str = "cpu") -> dict[
         The study directory; the trial writes ``study_dir/trials/<id>/``.
     device : str
         Where it trains (``cpu``, ``cuda``, ``auto``); not part of the trial's identity.
+    wait : bool
+        When another process runs the trial: wait for it to end and return its result
+        (running the trial here only if that process died before finishing it). Without
+        ``wait`` the row comes back at once with status ``running``.
 
     Returns
     -------
     dict
-        The trial's result row (see :func:`result_row`); ``status`` is ``done`` or
-        ``failed``.
+        The trial's result row (see :func:`result_row`); ``status`` is ``done``,
+        ``failed`` or ``running``.
     """
-    import torch
-
     directory = trial_dir(study_dir, trial)
     if trial_state(directory) == "done":
         return result_row(trial, directory)
-    directory.mkdir(parents=True, exist_ok=True)
+    with claim(directory, wait) as claimed:
+        if not claimed:
+            return {**result_row(trial, directory), "status": RUNNING}
+        if trial_state(directory) == "done" or (wait and trial_state(directory) == "failed"):
+            return result_row(trial, directory)  # finished by the process we waited for
+        return _run_claimed(trial, directory, device)
+
+
+def _run_claimed(trial: Trial, directory: Path, device: str) -> dict[str, Any]:
+    """Run a trial whose directory this process holds the lock of."""
+    import torch
+
+    remove_temporary_files(directory)
+    _record_attempt(directory)
     (directory / ERROR_FILE).unlink(missing_ok=True)
     write_json(directory / TRIAL_FILE, {"trial_id": trial.trial_id, **trial.identity()})
     # Parallel trials share the cores: one torch thread each avoids oversubscription.
@@ -215,6 +255,7 @@ def _train(
         progress=False,
         dataset_name=trial.dataset.name,
         negatives_path=negatives_path,
+        staged=False,
     )
     return metrics
 

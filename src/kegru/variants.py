@@ -39,6 +39,7 @@ from kegru.estimators import Estimator, load_model
 from kegru.model_card import default_window
 from kegru.sequences import open_text
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.validation import check_finite_scores
 
 COLUMNS = (
     "chrom",
@@ -269,6 +270,7 @@ def _score_and_write(
     if any(len(s) < estimator.min_length for s in sequences):
         raise InputError(f"a variant window is shorter than the model's k ({estimator.min_length})")
     probabilities = predict_strands(estimator, sequences, strand) if sequences else np.zeros(0)
+    check_finite_scores(probabilities, None, lambda i: f"allele window {i + 1}")
     ref_scores, alt_scores = iter(probabilities[0::2]), iter(probabilities[1::2])
     for allele in pending:
         cells = ["NA"] * 4

@@ -38,7 +38,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kegru.compare import compare_models, parse_models
+    from kegru.validation import check_output_dir, check_positive
 
+    check_positive(args.epochs, "--epochs")
+    check_positive(args.jobs, "--jobs")
+    check_output_dir(args.out, "--out")
     table = compare_models(
         args.datasets,
         parse_models(args.models),

@@ -31,7 +31,12 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from kegru.demo import make_demo_dataset
     from kegru.pipeline import predict_file, train_and_evaluate
+    from kegru.validation import check_output_dir, check_positive
 
+    check_positive(args.epochs, "--epochs")
+    check_positive(args.n, "--n", minimum=10)
+    check_positive(args.seed, "--seed", minimum=0)
+    check_output_dir(args.out, "--out")
     out = Path(args.out)
     description = make_demo_dataset(out / "data", n_per_class=args.n, seed=args.seed)
     print(f"DEMO data: {description['kind']}; motif {description['motif']}")

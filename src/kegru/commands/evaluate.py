@@ -20,12 +20,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of shuffled negatives")
     add_format(parser)
     add_device_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("data",))
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.pipeline import evaluate_model
+    from kegru.validation import check_output_file, check_positive
 
+    check_output_file(args.out, "--out")
+    check_positive(args.seed, "--seed", minimum=0)
     metrics = evaluate_model(
         args.model_dir,
         args.data,

@@ -43,12 +43,16 @@ def add_parser(subparsers) -> None:
         "sequence length, see kegru info; 0 = whole sequences)",
     )
     add_device_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("fasta",))
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.interpret import interpret_file
+    from kegru.validation import check_output_dir, check_positive
 
+    check_positive(args.top, "--top", minimum=0)
+    check_positive(args.max_sequences, "--max-sequences", minimum=0)
+    check_output_dir(args.out, "--out")
     summary = interpret_file(
         args.model_dir,
         args.fasta,

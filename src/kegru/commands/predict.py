@@ -14,19 +14,21 @@ def add_parser(subparsers) -> None:
         "predict", help="score FASTA sequences with a saved model", description=__doc__
     )
     parser.add_argument("model_dir", help="model directory from kegru train")
-    parser.add_argument("fasta", help="FASTA file (gzip ok)")
+    parser.add_argument("fasta", help="FASTA file (gzip ok; '-' reads standard input)")
     parser.add_argument("--out", required=True, help="output TSV: id<TAB>score")
     parser.add_argument(
         "--batch-size", type=int, default=10_000, help="sequences per model call (10000)"
     )
     add_strand(parser)
     add_device_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("fasta",))
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.pipeline import predict_file
+    from kegru.validation import check_output_file
 
+    check_output_file(args.out, "--out")
     path = predict_file(
         args.model_dir,
         args.fasta,

@@ -61,7 +61,19 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--valid-fraction", type=float, default=0.1, help="random split (0.1)")
     parser.add_argument("--test-fraction", type=float, default=0.1, help="random split (0.1)")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("peaks", "exclude"), seekable_inputs=("genome",))
+
+
+def check_args(args: argparse.Namespace, config) -> None:
+    """The options of ``kegru prepare``, checked before anything is read or written."""
+    from kegru.validation import check_fractions, check_output_dir, check_positive
+
+    config.check()
+    check_positive(args.top, "--top")
+    check_positive(args.seed, "--seed", minimum=0)
+    if not (args.test_chroms or args.valid_chroms):
+        check_fractions(args.valid_fraction, args.test_fraction)
+    check_output_dir(args.out, "--out")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
         test_chroms=args.test_chroms,
         valid_chroms=args.valid_chroms,
     )
+    check_args(args, config)
     manifest = prepare_dataset(args.peaks, args.genome, args.out, config, args.exclude)
     counts = manifest["counts"]
     splits = ", ".join(

@@ -60,12 +60,17 @@ def add_parser(subparsers) -> None:
     )
     add_strand(parser)
     add_device_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("fasta",))
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.scan import scan_file
+    from kegru.validation import check_output_file, check_positive
 
+    for option in ("window", "step", "batch_size"):
+        check_positive(getattr(args, option), "--" + option.replace("_", "-"))
+    check_output_file(args.out, "--out")
+    check_output_file(args.sites, "--sites")
     summary = scan_file(
         args.model_dir,
         args.fasta,

@@ -41,7 +41,11 @@ def add_parser(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kegru.studies import run_study
+    from kegru.validation import check_output_dir, check_positive
 
+    check_positive(args.epochs, "--epochs")
+    check_positive(args.jobs, "--jobs")
+    check_output_dir(args.out, "--out")
     results = run_study(
         args.study,
         args.datasets,

@@ -123,7 +123,16 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("train", help="labelled sequences (file or train/dev/test directory)")
     parser.add_argument("--test", default=None, help="separate test file")
-    parser.add_argument("--out", required=True, help="model directory to write")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="model directory to write (a new model replaces an old one there as a whole)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --out even when it is a non-empty directory that is not a kegru model",
+    )
     parser.add_argument("--negatives", default=None, help="FASTA of negatives (TRAIN = positives)")
     family_option(
         parser.add_argument("--epochs", type=int, default=None, help="maximum epochs"), "epochs"
@@ -146,18 +155,43 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     add_format(parser)
     add_run_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("train", "test", "negatives"))
+
+
+def check_args(args: argparse.Namespace, params: dict) -> None:
+    """Every option of ``kegru train``, checked before anything is read or written."""
+    from kegru.estimators import estimator_class
+    from kegru.validation import (
+        check_device,
+        check_fractions,
+        check_model_out,
+        check_params,
+        check_positive,
+        option_label,
+    )
+
+    check_positive(args.epochs, "--epochs")
+    check_positive(args.threads, "--threads")
+    check_positive(args.seed, "--seed", minimum=0)
+    check_device(args.device)
+    check_fractions(args.valid_fraction, args.test_fraction)
+    family = estimator_class(args.model)
+    check_params(args.model, params, family.defaults, option_label)
+    check_model_out(args.out, args.overwrite)
 
 
 def run(args: argparse.Namespace) -> int:
     from kegru.pipeline import train_and_evaluate
 
+    params = model_params(args)
+    check_args(args, params)
     metrics = train_and_evaluate(
         args.train,
         args.out,
         test=args.test,
         model=args.model,
-        params=model_params(args),
+        params=params,
+        overwrite=args.overwrite,
         format=args.format,
         seed=args.seed,
         epochs=args.epochs,

@@ -22,12 +22,15 @@ def add_parser(subparsers) -> None:
     add_window(parser, "window width centred on each allele")
     add_strand(parser)
     add_device_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, inputs=("vcf",), seekable_inputs=("genome",))
 
 
 def run(args: argparse.Namespace) -> int:
+    from kegru.validation import check_output_file, check_positive
     from kegru.variants import variants_file
 
+    check_positive(args.window, "--window")
+    check_output_file(args.out, "--out")
     summary = variants_file(
         args.model_dir,
         args.vcf,

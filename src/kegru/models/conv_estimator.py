@@ -88,6 +88,9 @@ class ConvEstimator(TorchEstimator):
             rc=p["rc"],
         )
 
+    def _blank_network(self) -> ConvNetwork:
+        return self._new_network()
+
     _collate = staticmethod(trim_onehot)
 
     def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:

@@ -73,6 +73,10 @@ def _recur(
     active = None
     if not uniform:
         active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)
+    if not need_outputs and not torch.is_grad_enabled():
+        # Inference with the final states only: keep one step's state, not all T of them,
+        # so memory stays flat however long the sequence (a 1 Mb sequence is 500k steps).
+        return None, final_states(table, rows, weight_hh, bias_hn, active)
     states = BidirectionalRecurrence.apply(table, rows.contiguous(), weight_hh, bias_hn, active)
     hidden = states[-1]  # (2, B, u)
     if not need_outputs:
@@ -184,6 +188,39 @@ def bigru_from_inputs(
         lengths,
         need_outputs,
     )
+
+
+def final_states(
+    table: torch.Tensor,
+    rows: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias_hn: torch.Tensor,
+    active: torch.Tensor | None,
+) -> torch.Tensor:
+    """The last hidden state of both directions, shape=(2, B, u), without storing the steps.
+
+    The same equations and operations as :meth:`BidirectionalRecurrence.forward` (inputs as
+    there), for inference: memory is O(B u) instead of O(T B u).
+    """
+    _, _, directions, batch = rows.shape
+    units = table.shape[1]
+    weights_t = [weight.mT for weight in weight_hh.split(units, dim=1)]  # r, z, n
+    bias_n = bias_hn[:, None, :].expand(directions, batch, units)
+    hidden = table.new_zeros(directions, batch, units)
+    for t in range(rows.shape[0]):
+        x = table.index_select(0, rows[t].view(-1)).view(3, directions, batch, units)
+        x[0].baddbmm_(hidden, weights_t[0])
+        x[1].baddbmm_(hidden, weights_t[1])
+        reset, update = torch.sigmoid(x[:2])
+        hidden_n = bias_n.clone().baddbmm_(hidden, weights_t[2])
+        candidate = torch.sigmoid(torch.addcmul(x[2], reset, hidden_n).mul_(2)).mul_(2).sub_(1)
+        new_hidden = torch.addcmul(candidate, update, hidden - candidate)
+        hidden = (
+            new_hidden
+            if active is None
+            else torch.where(active[t, None, :, None], new_hidden, hidden)
+        )
+    return hidden
 
 
 class BidirectionalRecurrence(torch.autograd.Function):

@@ -197,6 +197,9 @@ class KegruEstimator(TorchEstimator):
         """``rc="conjoined"`` scores the mean of both strands: symmetric by construction."""
         return self.params["rc"] == "conjoined"
 
+    def _blank_network(self) -> KegruNetwork:
+        return self._new_network(None)
+
     def _check_lengths(self, data: LabelledSequences) -> None:
         data.require_min_length(self.tokenizer_.k, "k")
 
@@ -345,8 +348,14 @@ class KegruEstimator(TorchEstimator):
         }
 
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
-        vocabulary = (directory / VOCABULARY_FILE).read_text().split()
-        if vocabulary != self.tokenizer_.vocabulary():
+        path = directory / VOCABULARY_FILE
+        if not path.is_file():
+            raise InputError(f"vocabulary missing ({VOCABULARY_FILE})", directory)
+        vocabulary = path.read_text(encoding="utf-8", errors="replace").split()
+        if (
+            len(vocabulary) != self.tokenizer_.vocab_size
+            or vocabulary != self.tokenizer_.vocabulary()
+        ):
             raise InputError("vocabulary does not match k", directory / VOCABULARY_FILE)
         self._load_weights(directory, self._new_network(None), config)
         self.n_word2vec_kmers_ = config.get("word2vec_kmers", 0)

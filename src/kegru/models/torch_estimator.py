@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -58,6 +58,10 @@ class TorchEstimator(Estimator):
     @abstractmethod
     def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:
         """Model inputs of ``sequences``: tensors with the batch first, incl. ``lengths``."""
+
+    @abstractmethod
+    def _blank_network(self) -> nn.Module:
+        """A network of the current parameters, untrained (to load weights into)."""
 
     @staticmethod
     @abstractmethod
@@ -138,6 +142,35 @@ class TorchEstimator(Estimator):
             "history": getattr(self, "history_", []),
         }
 
+    def _check_state(self, directory: Path, config: dict[str, Any]) -> None:
+        """Compare the weight shapes in the safetensors header with the parameters.
+
+        The expected shapes come from a network built on PyTorch's ``meta`` device (no
+        memory), so a crafted ``config.json`` (``units: 1000000``) fails here, before
+        anything is allocated.
+        """
+        path = directory / WEIGHTS_FILE
+        if not path.exists():
+            raise InputError(f"model weights missing ({WEIGHTS_FILE})", directory)
+        try:
+            with safe_open(str(path), framework="pt") as handle:
+                saved = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+        except (SafetensorError, OSError, ValueError) as error:
+            raise InputError(f"unreadable weights: {error}", path) from None
+        with torch.device("meta"):
+            network = self._blank_network()
+        expected = {name: tuple(value.shape) for name, value in network.state_dict().items()}
+        if saved == expected:
+            return
+        for name in sorted(set(saved) | set(expected)):
+            if saved.get(name) != expected.get(name):
+                raise InputError(
+                    f"weights do not fit the saved parameters: {name} is "
+                    f"{_shape(saved.get(name))} in the file, the parameters in config.json "
+                    f"need {_shape(expected.get(name))}",
+                    path,
+                )
+
     def _load_weights(self, directory: Path, network: nn.Module, config: dict[str, Any]) -> None:
         """Load the saved weights into ``network`` and make it ``network_``."""
         path = directory / WEIGHTS_FILE
@@ -150,3 +183,7 @@ class TorchEstimator(Estimator):
         self.network_ = network.eval()
         self.history_ = config.get("history", [])
         self.best_epoch_ = config.get("best_epoch")
+
+
+def _shape(shape: tuple[int, ...] | None) -> str:
+    return "absent" if shape is None else "x".join(map(str, shape)) or "a scalar"
