@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from kegru.errors import InputError
+from kegru.models.options import KEGRU_PRESETS, OPTIMIZERS, SCHEDULES
 
 #: Files a model directory written by ``kegru train`` may hold (any family).
 MODEL_DIR_FILES = frozenset(
@@ -118,7 +119,9 @@ PARAM_RULES: dict[str, Rule] = {
     "batch_size": _int(1, 1_000_000),
     "patience": _int(1, 100_000),
     "learning_rate": Rule("float", 0.0, None, low_open=True, optional=True),
-    "optimizer": Rule("str", choices=("sgd", "adam", "adagrad", "rmsprop")),
+    "optimizer": Rule("str", choices=OPTIMIZERS),
+    "schedule": Rule("str", choices=SCHEDULES),
+    "weight_decay": Rule("float", 0.0, None),
     "seed": _int(0, 2**32 - 1),
     "threads": _int(1, 1024),
     "device": Rule("str"),
@@ -140,6 +143,13 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "embedding": Rule("str", choices=("no-init", "init-no-train", "init-train")),
         "pooling": Rule("str", choices=("last", "max", "attention")),
         "rc": Rule("str", choices=("none", "augment", "conjoined", "canonical")),
+        "preset": Rule("str", choices=KEGRU_PRESETS),
+        "conv_filters": _int(0, 4096),
+        "conv_width": _int(1, 101),
+        "conv_pool": _int(1, 100),
+        "shift": _int(0, 1000),
+        "ensemble": _int(1, 100),
+        "init": Rule("str", optional=True),
     },
     "deepbind": {},
     "cnn_zh": {},
