@@ -53,6 +53,8 @@ def wins_against(table: pd.DataFrame, reference: str) -> dict[str, str]:
         return {}
     result = {}
     for setting in wide.columns:
+        if setting == reference:
+            continue
         pair = wide[[setting, reference]].dropna()
         result[setting] = f"{int((pair[setting] > pair[reference]).sum())}/{len(pair)}"
     return result
