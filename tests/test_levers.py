@@ -39,8 +39,8 @@ def test_default_preset_and_explicit_values_win():
     assert model.params["units"] == 50
     assert model.params["conv_filters"] == DEFAULT_PRESET["conv_filters"] > 0
     assert KegruEstimator(preset="paper", pooling="max").params["pooling"] == "max"
-    with pytest.raises(InputError, match="unknown preset"):
-        KegruEstimator(preset="best")
+    with pytest.raises(InputError, match="preset"):
+        make_estimator("kegru", preset="best")
     with pytest.raises(InputError, match="conv_width"):
         make_estimator("kegru", conv_width=4)
     with pytest.raises(InputError, match="ensemble"):

@@ -256,7 +256,10 @@ def fit_module(
             raise diverged(error.loss, epoch, config) from None
         row = {"epoch": epoch, "train_loss": loss}
         if validate:
-            row.update(step.validate(valid_inputs, valid_labels, valid_order))
+            try:
+                row.update(step.validate(valid_inputs, valid_labels, valid_order))
+            except _Diverged as error:  # weights blown up although the last losses were not
+                raise diverged(error.loss, epoch, config) from None
             row["best"] = stopping.update(_selection_score(row), module)
         else:
             row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
@@ -321,6 +324,8 @@ class _Step:
     ) -> dict[str, float]:
         """Validation loss, AUC and APS of the module as it is now."""
         logits = predict_logits(self.module, inputs, 1000, self.device, self.collate, order=order)
+        if not np.all(np.isfinite(logits)):
+            raise _Diverged(float(logits[~np.isfinite(logits)][0]))
         targets = labels.float().numpy()
         loss = self.loss_fn(torch.as_tensor(logits, dtype=torch.float32), torch.as_tensor(targets))
         auc, aps = _ranking_metrics(targets, logits)

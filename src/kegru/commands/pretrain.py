@@ -6,6 +6,9 @@ import argparse
 
 from kegru.commands.train import add_model_options, model_params
 
+EXAMPLE = """kegru pretrain --datasets examples/shared_datasets.toml --exclude MYC_H1-hESC --out base
+kegru pretrain --datasets my_tfs.toml --exclude MY_TF --max-per-dataset 5000 --out base"""
+
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -14,9 +17,7 @@ def add_parser(subparsers) -> None:
         description="Train one KEGRU on the pooled training splits of the data sets of a "
         "DATASETS.toml and save it as a base model; `kegru train ... --init BASE` starts "
         "from its embedding, convolution and BiGRU. Leave the set you will evaluate on out "
-        "with --exclude.",
-        epilog="example: kegru pretrain --datasets examples/shared_datasets.toml "
-        "--exclude MYC_H1-hESC --out base_no_myc",
+        "with --exclude. Then: kegru train DATA --init BASE --out MODEL.",
     )
     parser.add_argument("--datasets", required=True, help="DATASETS.toml ([[dataset]] tables)")
     parser.add_argument("--out", required=True, help="base model directory to write")

@@ -132,11 +132,12 @@ class KegruEstimator(TorchEstimator):
     defaults: dict[str, Any] = {**DEFAULT_PRESET, "preset": "default"}
 
     def __init__(self, **params: Any):
+        # The preset's values fill what the caller leaves out; explicit values always win. An
+        # unknown preset is reported by the parameter checks, not here (scikit-learn: __init__
+        # only stores).
         preset = params.get("preset", "default")
-        if preset not in PRESETS:
-            raise InputError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-        # The preset's values fill what the caller leaves out; explicit values always win.
-        super().__init__(**{**PRESETS[preset], **params})
+        values = PRESETS.get(preset, {}) if isinstance(preset, str) else {}
+        super().__init__(**{**values, **params})
 
     @classmethod
     def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
