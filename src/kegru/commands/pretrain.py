@@ -6,7 +6,7 @@ import argparse
 
 from kegru.commands.train import add_model_options, model_params
 
-EXAMPLE = """kegru pretrain --datasets examples/shared_datasets.toml --exclude MYC_H1-hESC --out base
+EXAMPLE = """kegru pretrain --datasets examples/shared_datasets.toml --exclude MYC_H1-hESC --out b
 kegru pretrain --datasets my_tfs.toml --exclude MY_TF --max-per-dataset 5000 --out base"""
 
 
