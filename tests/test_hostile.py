@@ -242,6 +242,11 @@ CASES = [
         "prepare --peaks data/query.fa --genome data/genome.fa --out old.tsv",
         "--out",
     ),
+    Case(
+        "prepare-ratio-nan",
+        "prepare --peaks data/query.fa --genome data/genome.fa --out prep --ratio nan",
+        "--ratio",
+    ),
     Case("study-out-file", "study s.toml --datasets d.toml --out old.tsv", "--out", _study_files),
     # 5. damaged gzip, in every command that reads sequences
     Case(

@@ -283,12 +283,17 @@ def check_fractions(valid_fraction: float, test_fraction: float) -> None:
         )
 
 
+def check_finite(value: float | None, option: str) -> None:
+    """A number option that must be finite (``nan`` and ``inf`` pass most comparisons)."""
+    if value is not None and not math.isfinite(value):
+        raise InputError(f"{option}: must be a finite number, got {value!r}")
+
+
 def check_positive(value: int | float | None, option: str, minimum: float = 1) -> None:
     """A number option (``--window``, ``--jobs``) that must be at least ``minimum``."""
     if value is None:
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{option}: must be a finite number, got {value!r}")
+    check_finite(value, option)
     if value < minimum:
         raise InputError(f"{option}: must be at least {_number(minimum)}, got {value!r}")
 
