@@ -55,6 +55,8 @@ KERNELS: dict[str, tuple[int, str]] = {
 MAX_L = 12
 MAX_D = 4
 TILE = 8
+#: Positions at the end of a word handled by neighbour lists instead of the prefix walk.
+SUFFIX = 3
 
 # Non-ACGT bytes read as A (code 0), as LS-GKM does.
 _CODES = np.where(BASE_CODES > 3, 0, BASE_CODES).astype(np.uint8)
@@ -382,6 +384,28 @@ def _partition(owner, word, mismatches, count, source, n, target_level, size, ro
                 count[base_slot + c] += 1
 
 
+def _suffix_neighbours(suffix: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For every suffix code, all suffix codes ordered by mismatches to it.
+
+    Returns
+    -------
+    neighbours : numpy.ndarray, shape=(4**suffix, 4**suffix), int64
+    mismatches : numpy.ndarray, shape=(4**suffix, 4**suffix), int64
+    end : numpy.ndarray, shape=(4**suffix, d+1), int64
+        ``neighbours[c, :end[c, b]]`` are the codes within ``b`` mismatches of ``c``.
+    """
+    size = 1 << (2 * suffix)
+    codes = np.arange(size)
+    xor = codes[:, None] ^ codes[None, :]
+    differing = np.zeros_like(xor)
+    for position in range(suffix):
+        differing += ((xor >> (2 * position)) & 3) != 0
+    order = np.argsort(differing, axis=1, kind="stable")
+    mismatches = np.take_along_axis(differing, order, axis=1)
+    end = np.stack([(mismatches <= b).sum(axis=1) for b in range(d + 1)], axis=1)
+    return order.astype(np.int64), mismatches.astype(np.int64), end.astype(np.int64)
+
+
 @njit(cache=True, inline="always")
 def _occupied(bits, position):  # pragma: no cover - numba
     return (bits[position >> 3] >> (position & 7)) & 1
@@ -401,6 +425,9 @@ def _kernel_rows(
     h,
     L,
     d,
+    neighbours,
+    neighbour_mismatches,
+    neighbour_end,
     lower,
     tile,
     out,
@@ -410,9 +437,11 @@ def _kernel_rows(
 
     Rows go ``tile`` at a time through a depth-first walk over l-mer prefixes (LS-GKM's
     k-mer tree, here bitmaps of the index's non-empty prefixes). Each node hands its row
-    words to its four children in one pass (:func:`_partition`); the leaves are the column
-    words to add, visited in code order, once for all the rows of the tile. With ``lower``,
-    only columns b <= rows[r] are computed (the rest of the row is left as it is).
+    words to its four children in one pass (:func:`_partition`). At the last
+    ``SUFFIX`` positions the walk stops: each word still in play meets the column words
+    whose suffixes are within its remaining mismatches (:func:`_suffix_neighbours`), all in
+    one small block of the index, so the look-ups stay in cache. With ``lower``, only
+    columns b <= rows[r] are computed (the rest of the row is left as it is).
     """
     n_rows = rows.shape[0]
     n_cols = out.shape[1]
@@ -423,7 +452,9 @@ def _kernel_rows(
         for r in range(first_row, min(n_rows, first_row + tile)):
             words += row_ptr[rows[r] + 1] - row_ptr[rows[r]]
         size = max(size, words)
-    leaf_level = level_start[L - 1]
+    suffix = min(SUFFIX, L - 1)
+    depth_stop = L - suffix
+    suffix_mask = (1 << (2 * suffix)) - 1
     for thread in prange(n_threads):
         acc = np.zeros((tile, n_cols))
         # The child lists of the node open at depth t sit at level t+1: list c of level t
@@ -435,7 +466,6 @@ def _kernel_rows(
         next_base = np.zeros(L + 1, dtype=np.int64)
         prefix = np.zeros(L + 1, dtype=np.int64)
         limits = np.empty(tile, dtype=np.int64)
-        leaf_weight = np.zeros(4)
         for tile_index in range(thread, n_tiles, n_threads):
             first_row = tile_index * tile
             last_row = min(n_rows, first_row + tile)
@@ -464,7 +494,7 @@ def _kernel_rows(
                     continue
                 source = list_index * size
                 child = depth + 1
-                if child < L - 1:
+                if child < depth_stop:
                     shift = 2 * (L - 1 - child)
                     _partition(
                         owner,
@@ -483,36 +513,28 @@ def _kernel_rows(
                     next_base[child] = 0
                     depth = child
                     continue
-                # The children of this node are leaves: sum each row's weight per leaf.
-                j = source
-                end = source + n
-                while j < end:
+                # The rest of each word is its suffix: meet every column word of this
+                # prefix whose suffix is within the word's remaining mismatches.
+                block = code << (2 * suffix)
+                for j in range(source, source + n):
+                    w = word[j]
+                    m = mismatches[j]
                     r = owner[j]
-                    for c in range(4):
-                        leaf_weight[c] = 0.0
-                    while j < end and owner[j] == r:
-                        w = word[j]
-                        m = mismatches[j]
-                        own = row_codes[w] & 3
-                        if m < d:
-                            other = h[m + 1] * row_weights[w]
-                            for c in range(4):
-                                leaf_weight[c] += other
-                            leaf_weight[own] += (h[m] - h[m + 1]) * row_weights[w]
-                        else:
-                            leaf_weight[own] += h[m] * row_weights[w]
-                        j += 1
                     limit = limits[r]
-                    for c in range(4):
-                        leaf = code * 4 + c
-                        if leaf_weight[c] == 0.0 or not _occupied(bits, leaf_level + leaf):
+                    own = row_codes[w] & suffix_mask
+                    weight = row_weights[w]
+                    for q in range(neighbour_end[own, d - m]):
+                        leaf = block | neighbours[own, q]
+                        start = offsets[leaf]
+                        stop = offsets[leaf + 1]
+                        if start == stop:
                             continue
-                        weight = leaf_weight[c]
-                        for q in range(offsets[leaf], offsets[leaf + 1]):
-                            b = col_seq[q]
+                        hw = h[m + neighbour_mismatches[own, q]] * weight
+                        for p in range(start, stop):
+                            b = col_seq[p]
                             if b > limit:
                                 break
-                            acc[r, b] += weight * col_weight[q]
+                            acc[r, b] += hw * col_weight[p]
             for r in range(first_row, last_row):
                 for b in range(limits[r - first_row] + 1):
                     out[r, b] = acc[r - first_row, b]
@@ -562,6 +584,36 @@ def self_kernels(rows: Words, cols: Words, spec: GkmKernel) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- matrices
+def _raw_kernel(
+    rows: np.ndarray,
+    words: Words,
+    index: WordIndex,
+    occupancy: tuple[np.ndarray, np.ndarray],
+    spec: GkmKernel,
+    lower: bool,
+    out: np.ndarray,
+) -> None:
+    """Write raw kernel rows ``out[i] = raw(rows[i], columns)`` (see :func:`_kernel_rows`)."""
+    _kernel_rows(
+        rows,
+        words.ptr,
+        words.codes,
+        words.weights,
+        index.offsets,
+        index.sequence,
+        index.weight,
+        *occupancy,
+        spec.mismatch_weights(),
+        spec.L,
+        spec.d,
+        *_suffix_neighbours(min(SUFFIX, spec.L - 1), spec.d),
+        lower,
+        TILE,
+        out,
+        numba.get_num_threads(),
+    )
+
+
 Progress = Callable[[int], None]
 
 
@@ -590,31 +642,13 @@ def gram_matrix(
     """
     rows, cols = sequence_words(sequences, spec)
     index = build_index(cols, spec.L)
-    h = spec.mismatch_weights()
-    bits, level_start = _occupancy(index.offsets, spec.L)
+    occupancy = _occupancy(index.offsets, spec.L)
     n = len(sequences)
     gram = np.zeros((n, n), dtype=np.float32)
     for start in range(0, n, block):
         chunk = np.arange(start, min(start + block, n), dtype=np.int64)
         view = gram[start : start + len(chunk)]
-        _kernel_rows(
-            chunk,
-            rows.ptr,
-            rows.codes,
-            rows.weights,
-            index.offsets,
-            index.sequence,
-            index.weight,
-            bits,
-            level_start,
-            h,
-            spec.L,
-            spec.d,
-            True,
-            TILE,
-            view,
-            numba.get_num_threads(),
-        )
+        _raw_kernel(chunk, rows, index, occupancy, spec, True, view)
         if progress is not None:
             progress(int((chunk + 1).sum()))
     _normalise_lower(gram, spec.gamma if spec.rbf else 0.0)
@@ -671,26 +705,9 @@ def _cross_block(
     sequences: list[str], index: WordIndex, column_norms: np.ndarray, spec: GkmKernel
 ) -> np.ndarray:
     rows, both = sequence_words(sequences, spec)
-    bits, level_start = _occupancy(index.offsets, spec.L)
     raw = np.zeros((len(sequences), index.n), dtype=np.float32)
-    _kernel_rows(
-        np.arange(len(sequences), dtype=np.int64),
-        rows.ptr,
-        rows.codes,
-        rows.weights,
-        index.offsets,
-        index.sequence,
-        index.weight,
-        bits,
-        level_start,
-        spec.mismatch_weights(),
-        spec.L,
-        spec.d,
-        False,
-        TILE,
-        raw,
-        numba.get_num_threads(),
-    )
+    rows_index = np.arange(len(sequences), dtype=np.int64)
+    _raw_kernel(rows_index, rows, index, _occupancy(index.offsets, spec.L), spec, False, raw)
     norms = np.sqrt(self_kernels(rows, both, spec))
     kernel = raw / np.maximum(np.outer(norms, column_norms), 1e-300)
     if spec.rbf:
