@@ -159,10 +159,12 @@ def test_max_train_caps_and_bad_values_are_refused(motif_sets):
     for bad in (1, "many", 2.5, True):
         with pytest.raises(InputError, match="max_train"):
             make_estimator("gkmsvm", max_train=bad)
-    with pytest.raises(InputError, match="d <= "):
+    with pytest.raises(InputError, match="'d'"):
         make_estimator("gkmsvm", d=5)
-    with pytest.raises(InputError, match="M <= 255"):
+    with pytest.raises(InputError, match="'M'"):
         make_estimator("gkmsvm", kernel="weighted", M=300)
+    with pytest.raises(InputError, match="'kernel'"):
+        make_estimator("gkmsvm", kernel="wgkm")
 
 
 def test_lsgkm_model_file_round_trip_and_import_command(motif_sets, tmp_path, capsys):

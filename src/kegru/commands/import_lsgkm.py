@@ -1,14 +1,14 @@
-"""``kegru import-lsgkm``: turn an LS-GKM ``model.txt`` (gkmtrain) into a kegru model directory.
+"""kegru import-lsgkm: turn an LS-GKM model.txt (gkmtrain) into a kegru model directory.
 
-The imported model scores as LS-GKM's ``gkmpredict`` does with the same file, through
-``kegru predict``, ``evaluate``, ``scan`` and the rest.
-
-Example: ``kegru import-lsgkm NFE2.model.txt --out nfe2_model``
+The imported model scores as LS-GKM's gkmpredict does with the same file, through
+kegru predict, evaluate, scan and the rest.
 """
 
 from __future__ import annotations
 
 import argparse
+
+EXAMPLE = "kegru import-lsgkm NFE2.model.txt --out nfe2_model"
 
 
 def add_parser(subparsers) -> None:
@@ -16,7 +16,6 @@ def add_parser(subparsers) -> None:
         "import-lsgkm",
         help="import an LS-GKM model.txt as a kegru gkm-SVM model",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("model_file", help="LS-GKM model file (gzip ok)")
     parser.add_argument("--out", required=True, help="model directory to write")

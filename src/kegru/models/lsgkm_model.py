@@ -62,7 +62,7 @@ def read_lsgkm_model(path: str | Path) -> GkmSvmEstimator:
     if not in_vectors:
         raise InputError("not an LS-GKM model file (no 'SV' line)", path)
     model = GkmSvmEstimator(**_params(header, path))
-    model._check_params()
+    model._validate()
     expected = _number(header, "total_sv", int, path, len(sequences))
     if expected != len(sequences):
         raise InputError(f"total_sv is {expected} but {len(sequences)} vectors follow", path)
