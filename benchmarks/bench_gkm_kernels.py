@@ -38,17 +38,19 @@ SETTINGS = [
 ]
 
 
-def datasets() -> list[tuple[str, object]]:
-    """(name, PreparedData) of every shared set, split as kegru train splits it."""
+def datasets(names: list[str] | None) -> list[tuple[str, object]]:
+    """(name, PreparedData) of the shared sets (all, or ``names``), split as kegru train does."""
     from kegru.datasets_config import read_datasets
     from kegru.pipeline import prepare_data
 
     out = []
     for spec in read_datasets(REPO / "examples" / "shared_datasets.toml"):
-        data = prepare_data(spec.train, spec.test, spec.format, spec.negatives_file, seed=0)
-        out.append((spec.name, data))
-    nfe2 = prepare_data(f"{NFE2}.tr.fa.gz", None, None, f"{NFE2}.neg.tr.fa.gz", seed=0)
-    out.append(("lsgkm_nfe2", nfe2))
+        if names is None or spec.name in names:
+            data = prepare_data(spec.train, spec.test, spec.format, spec.negatives_file, seed=0)
+            out.append((spec.name, data))
+    if names is None or "lsgkm_nfe2" in names:
+        nfe2 = prepare_data(f"{NFE2}.tr.fa.gz", None, None, f"{NFE2}.neg.tr.fa.gz", seed=0)
+        out.append(("lsgkm_nfe2", nfe2))
     return out
 
 
@@ -94,6 +96,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-train", type=int, default=2000)
+    parser.add_argument("--datasets", nargs="+", help="names (default: all shared sets + NFE2)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--note", default="2-core machine shared with other agents' jobs")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "gkm_kernels.json")
@@ -104,7 +107,7 @@ def main() -> None:
         "max_train": args.max_train,
         "datasets": {},
     }
-    for name, data in datasets():
+    for name, data in datasets(args.datasets):
         started = time.perf_counter()
         record["datasets"][name] = evaluate(data.train, data.valid, args.max_train)
         record["datasets"][name]["seconds"] = round(time.perf_counter() - started, 1)

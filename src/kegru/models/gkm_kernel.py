@@ -632,8 +632,9 @@ def gram_matrix(
     block : int
         Rows per call of the threaded kernel (the unit of progress).
     progress : callable, optional
-        Called with the number of kernel values finished after each block (``n(n+1)/2``
-        in all).
+        Called with the number of rows finished after each block (``n`` in all). A row's
+        cost is mostly its own words' walk, nearly the same for every row, so rows give a
+        fair ETA (kernel values would not: row i holds i+1 of them).
 
     Returns
     -------
@@ -650,7 +651,7 @@ def gram_matrix(
         view = gram[start : start + len(chunk)]
         _raw_kernel(chunk, rows, index, occupancy, spec, True, view)
         if progress is not None:
-            progress(int((chunk + 1).sum()))
+            progress(len(chunk))
     _normalise_lower(gram, spec.gamma if spec.rbf else 0.0)
     return gram
 

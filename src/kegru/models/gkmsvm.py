@@ -209,10 +209,9 @@ class GkmSvmEstimator(Estimator):
 
         n = len(sequences)
         with tqdm(
-            total=n * (n + 1) // 2,
-            desc=f"gkm kernel ({n:,} sequences)",
-            unit=" values",
-            unit_scale=True,
+            total=n,
+            desc=f"gkm kernel ({n:,} x {n:,})",
+            unit=" rows",
             disable=not self.params["verbose"],
         ) as bar:
             return gram_matrix(sequences, self.kernel_spec, progress=bar.update)
