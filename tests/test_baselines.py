@@ -207,21 +207,6 @@ def test_composition_features_exact():
     assert features[1, 1 + names.index("AT")] == 1.0 and features[2, 1:].sum() == 0.0
 
 
-def test_gkmsvm_gram_of_mixed_lengths_matches_pairwise_kernel():
-    from gkmsvm import one_hot_encode
-    from gkmsvm.svm import KERNEL_BUILDERS
-
-    rng = np.random.default_rng(1)
-    sequences = ["".join(rng.choice(list("ACGT"), size=n)) for n in (20, 14, 20, 30, 14)]
-    model = make_estimator("gkmsvm", l=8, k=5, kernel="direct")
-    gram = model._gram(sequences)
-    kernel = KERNEL_BUILDERS["gkm_cnt"]({"L": 8, "k": 5, "include_rc": True})
-    for i, a in enumerate(sequences):
-        for j, b in enumerate(sequences):
-            pair = kernel.pairwise(one_hot_encode(a)[None], one_hot_encode(b)[None])[0, 0]
-            assert gram[i, j] == pytest.approx(pair, rel=1e-5)
-
-
 def test_stratified_cap_keeps_class_balance():
     labels = np.array([1] * 300 + [0] * 700)
     chosen = stratified_cap(labels, 100, seed=3)

@@ -242,6 +242,11 @@ CASES = [
         "prepare --peaks data/query.fa --genome data/genome.fa --out old.tsv",
         "--out",
     ),
+    Case(
+        "prepare-ratio-nan",
+        "prepare --peaks data/query.fa --genome data/genome.fa --out prep --ratio nan",
+        "--ratio",
+    ),
     Case("study-out-file", "study s.toml --datasets d.toml --out old.tsv", "--out", _study_files),
     # 5. damaged gzip, in every command that reads sequences
     Case(
@@ -441,6 +446,7 @@ CASES = [
     # 8. scan and variants windows
     Case("scan-window-below-k", "scan m data/genome.fa --out s.bg --window 3", "--window"),
     Case("scan-window-0", "scan m data/genome.fa --out s.bg --window 0", "--window"),
+    Case("interpret-window-negative", "interpret m data/query.fa --out i --window -5", "--window"),
     Case("scan-threshold-2", "scan m data/genome.fa --out s.bg --threshold 2", "--threshold"),
     Case(
         "variants-window-0",
@@ -695,3 +701,24 @@ def test_dash_reads_standard_input(workspace, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", stdin)
     assert main(["predict", "m", "-", "--out", "bad.tsv", "--quiet"]) == 2
     assert "<stdin>:3: " in capsys.readouterr().err  # named as the user gave it
+
+
+@pytest.mark.parametrize("command", ["variants", "scan", "prepare"])
+def test_truncated_bgzip_genome_is_one_line(command, workspace, monkeypatch, capsys):
+    bgzf = pytest.importorskip("Bio.bgzf")
+    monkeypatch.chdir(workspace)
+    with bgzf.BgzfWriter("genome.fa.gz", "wb") as writer:
+        writer.write((">chr1\n" + "ACGT" * 50_000 + "\n").encode())
+    data = Path("genome.fa.gz").read_bytes()
+    Path("cut.fa.gz").write_bytes(data[: len(data) // 2])
+    Path("peaks.bed").write_text("chr1\t1000\t1100\n")
+    before = snapshot(workspace)
+    argv = {
+        "variants": "variants m --vcf data/variants.vcf --genome cut.fa.gz --out v.tsv",
+        "scan": "scan m cut.fa.gz --out s.bg",
+        "prepare": "prepare --peaks peaks.bed --genome cut.fa.gz --out prep",
+    }[command]
+    assert main([*argv.split(), "--quiet"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "cut.fa.gz: truncated or corrupt gzip" in lines[0], lines
+    assert snapshot(workspace) == before

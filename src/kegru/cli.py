@@ -50,6 +50,7 @@ COMMANDS = [
     "scan",
     "variants",
     "info",
+    "import-lsgkm",
     "demo",
 ]
 
@@ -62,10 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kegru {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
+        module_name = f"kegru.commands.{name.replace('-', '_')}"
         try:
-            module = importlib.import_module(f"kegru.commands.{name}")
+            module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            if error.name == f"kegru.commands.{name}":
+            if error.name == module_name:
                 continue  # command not part of this build
             raise
         module.add_parser(subparsers)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import struct
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -119,10 +121,18 @@ class Genome:
                 "KEGRU_CACHE_DIR to a writable folder",
                 self.path,
             ) from None
+        existed = {index: index.exists() for index in (fai, gzi)}
         try:
             self._fasta = pyfaidx.Fasta(
                 str(self.path), indexname=str(fai), gzi_indexname=str(gzi), as_raw=True
             )
+        except (EOFError, struct.error, zlib.error) as error:
+            # A truncated or corrupt bgzip file fails inside Biopython's block reader; the
+            # half-built index must not be taken for a good one next time.
+            for index, was_there in existed.items():
+                if not was_there:
+                    index.unlink(missing_ok=True)
+            raise InputError(f"truncated or corrupt gzip (bgzip): {error}", self.path) from None
         except pyfaidx.UnsupportedCompressionFormat:
             raise InputError(
                 "gzip-compressed genome: compress it with bgzip (htslib) for random access, "

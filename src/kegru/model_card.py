@@ -46,7 +46,7 @@ PACKAGES = (
     "gensim",
     "safetensors",
     "tangermeme",
-    "gkmsvm-lite",
+    "numba",
 )
 #: The window scan, variants and interpret use for models without a recorded length.
 FALLBACK_WINDOW = 101

@@ -154,13 +154,20 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
     "deepbind": {},
     "cnn_zh": {},
     "gkmsvm": {
-        "l": _int(1, 16),
-        "k": _int(1, 16),
-        "d": _int(0, 16),
-        "kernel": Rule("str", choices=("estimated", "direct", "estimated_full", "rbf")),
+        # LS-GKM's ranges: 3 <= l <= 12, d <= 4, M <= 255.
+        "l": _int(3, 12),
+        "k": _int(1, 12),
+        "d": _int(0, 4),
+        "kernel": Rule(
+            "str",
+            choices=("estimated", "direct", "estimated_full", "rbf", "weighted", "weighted_rbf"),
+        ),
         "gamma": Rule("float", 0.0, None, low_open=True),
+        "M": _int(1, 255),
+        "H": Rule("float", 0.0, None, low_open=True),
+        "tol": Rule("float", 0.0, None, low_open=True),
         "include_rc": Rule("bool"),
-        "max_train": _int(2),
+        "max_train": Rule("int", 2, 10**9, optional=True),
     },
     "gc": {"dinucleotide": Rule("bool")},
 }
@@ -293,12 +300,17 @@ def check_fractions(valid_fraction: float, test_fraction: float) -> None:
         )
 
 
+def check_finite(value: float | None, option: str) -> None:
+    """A number option that must be finite (``nan`` and ``inf`` pass most comparisons)."""
+    if value is not None and not math.isfinite(value):
+        raise InputError(f"{option}: must be a finite number, got {value!r}")
+
+
 def check_positive(value: int | float | None, option: str, minimum: float = 1) -> None:
     """A number option (``--window``, ``--jobs``) that must be at least ``minimum``."""
     if value is None:
         return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{option}: must be a finite number, got {value!r}")
+    check_finite(value, option)
     if value < minimum:
         raise InputError(f"{option}: must be at least {_number(minimum)}, got {value!r}")
 

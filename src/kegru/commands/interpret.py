@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_positive(args.top, "--top", minimum=0)
     check_positive(args.max_sequences, "--max-sequences", minimum=0)
+    check_positive(args.window, "--window", minimum=0)
     check_output_dir(args.out, "--out")
     summary = interpret_file(
         args.model_dir,

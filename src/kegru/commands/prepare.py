@@ -66,8 +66,10 @@ def add_parser(subparsers) -> None:
 
 def check_args(args: argparse.Namespace, config) -> None:
     """The options of ``kegru prepare``, checked before anything is read or written."""
-    from kegru.validation import check_fractions, check_output_dir, check_positive
+    from kegru.validation import check_finite, check_fractions, check_output_dir, check_positive
 
+    for option in ("ratio", "max_n_fraction"):
+        check_finite(getattr(args, option), "--" + option.replace("_", "-"))
     config.check()
     check_positive(args.top, "--top")
     check_positive(args.seed, "--seed", minimum=0)

@@ -1,32 +1,34 @@
-"""gkm-SVM (Ghandi et al. 2014; LS-GKM, Lee 2016) through gkmsvm-lite.
+"""gkm-SVM (Ghandi et al. 2014; LS-GKM, Lee 2016): every LS-GKM kernel, trained on all the data.
 
-gkmsvm-lite computes the gapped k-mer kernel (LS-GKM's default ``-t 2``, the truncated
-estimated l-mer kernel, with l=11, k=7, d=3, both strands) on the CPU with Numba; the SVM
-is scikit-learn's LIBSVM on the precomputed Gram matrix. The library stacks sequences
-into one array, so it needs one length per array: here the sequences are grouped by
-length, the Gram matrix is built block by block (any two lengths >= l compare), and the
-support vectors are scored one length group at a time. Sequences of any lengths >= l
-therefore train and predict.
+The kernels (:mod:`kegru.models.gkm_kernel`) are LS-GKM's, computed exactly: ``estimated``
+(-t 2, the default as in LS-GKM: the truncated estimated l-mer kernel, l=11, k=7, d=3, both
+strands), ``direct`` (-t 0), ``estimated_full`` (-t 1), ``rbf`` (-t 3), ``weighted``
+(wgkm, -t 4, centre-weighted windows with ``M`` and ``H``) and ``weighted_rbf`` (-t 5).
+The Gram matrix of all training sequences is built as float32 on ``threads`` threads from
+an inverted l-mer index (the work is the number of l-mer pairs within ``d`` mismatches, not
+all pairs), and LIBSVM's SMO (:mod:`kegru.models.gkm_smo`) trains on it in place.
+Sequences of any lengths >= l train and predict together.
 
-The Gram matrix grows as n^2 in memory and time (about 30,000 kernel values a second on one
-core for 101 bp), so at most ``max_train`` training sequences (a class-stratified, seeded
-random subset) are used; the number used is recorded in ``config.json``.
+Every training sequence is used unless ``max_train`` caps them (a class-stratified, seeded
+random subset); the number used is recorded in ``config.json``. Memory is 4 n^2 bytes for
+the Gram matrix (3.6 GB at n = 30,000).
 
+Linear kernels score through one table over all l-mers (the model collapsed, as LS-GKM's
+``gkmpredict`` does); the RBF kernels compare each sequence with every support vector.
 ``predict_proba`` returns the logistic sigmoid of the SVM decision value: a monotone map,
-so rankings (AUC, APS) are the SVM's own, but not a calibrated probability. gkmsvm-lite
-reads a non-ACGT base as ``A`` in its windows.
+so rankings (AUC, APS) are the SVM's own, but not a calibrated probability. Non-ACGT bases
+read as ``A``, as in LS-GKM.
 
 The model is saved as ``support_vectors.tsv`` (coefficient, sequence per line: the
-support-vector part of LS-GKM's model format) and the bias and kernel in
-``config.json``; no pickle.
+support-vector part of LS-GKM's model format) and the bias and kernel in ``config.json``;
+no pickle. :mod:`kegru.models.lsgkm_model` reads and writes LS-GKM's own ``model.txt``.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import warnings
-from collections import defaultdict
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +38,14 @@ from scipy.special import expit
 from kegru.atomic import write_text
 from kegru.errors import InputError
 from kegru.estimators import Estimator
+from kegru.models.gkm_kernel import GkmKernel, cross_kernel, gram_matrix, linear_table, table_scores
+from kegru.models.gkm_smo import solve_svc
 from kegru.sequences import LabelledSequences
 
-with warnings.catch_warnings():
-    # tangermeme (shuffled negatives) can start Numba's OpenMP threading layer before
-    # gkmsvm-lite is imported, and gkmsvm-lite then warns that it cannot pin "workqueue".
-    # The layer only schedules the parallel loops; the kernel values are the same.
-    warnings.filterwarnings("ignore", "Numba's threading layer", RuntimeWarning)
-    import gkmsvm
-    from gkmsvm.gram import compute_gram
-    from gkmsvm.svm import KERNEL_BUILDERS, resolve_kernel_type
-
 SUPPORT_VECTORS_FILE = "support_vectors.tsv"
-KERNELS = ("estimated", "direct", "estimated_full", "rbf")
+#: Hyper-parameters that define the kernel (the rest are the SVM's and the run's).
+KERNEL_PARAMS = ("l", "k", "d", "kernel", "gamma", "M", "H", "include_rc")
+_log = logging.getLogger(__name__)
 
 
 def _numba_threads(threads: int) -> None:
@@ -82,45 +79,37 @@ def stratified_cap(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
-def _groups_by_length(sequences: list[str]) -> dict[int, np.ndarray]:
-    """Length -> indices of the sequences of that length (in input order)."""
-    groups: dict[int, list[int]] = defaultdict(list)
-    for index, sequence in enumerate(sequences):
-        groups[len(sequence)].append(index)
-    return {length: np.asarray(members) for length, members in sorted(groups.items())}
-
-
-def _encode(sequences: list[str]) -> np.ndarray:
-    """One-hot, shape=(n, 4, L), float32, for sequences of one length L."""
-    return np.stack([gkmsvm.one_hot_encode(s, allow_n=True) for s in sequences])
-
-
 class GkmSvmEstimator(Estimator):
     """Gapped k-mer SVM classifier behind the Estimator interface.
 
     Parameters
     ----------
     l : int
-        Word (window) length (default 11).
+        Word (window) length (default 11; 3..12).
     k : int
         Informative positions in a word (default 7).
     d : int
-        Maximum mismatches counted by the estimated kernels (default 3).
+        Most mismatches counted between two words (default 3; at most 4).
     kernel : str
-        ``estimated`` (LS-GKM -t 2, default), ``direct`` (-t 0), ``estimated_full`` (-t 1)
-        or ``rbf`` (-t 3).
+        ``estimated`` (LS-GKM -t 2, default), ``direct`` (-t 0), ``estimated_full`` (-t 1),
+        ``rbf`` (-t 3), ``weighted`` (-t 4) or ``weighted_rbf`` (-t 5).
     C : float
-        SVM regularisation (default 1.0).
+        SVM regularisation (default 1.0, as LS-GKM; its README advises C=10 for the RBFs).
     gamma : float
-        RBF width (``kernel="rbf"`` only).
+        RBF width (``rbf``, ``weighted_rbf``; LS-GKM's default 1.0, its README advises 2).
+    M, H : int, float
+        Initial weight (1..255) and half-life in bp of the centre weights (``weighted``,
+        ``weighted_rbf``; default 50 and 50, as LS-GKM).
     include_rc : bool
-        Count gapped k-mers on both strands (default True, as LS-GKM).
-    max_train : int
-        Most training sequences used (default 5000; a seeded stratified subset).
+        Count words on both strands (default True, as LS-GKM).
+    tol : float
+        SMO stopping tolerance (LS-GKM's ``-e``, default 0.001).
+    max_train : int or None
+        Most training sequences used (default None: all; a seeded stratified subset).
     seed, threads, device, verbose
         Run settings (:data:`kegru.estimators.RUN_SETTINGS`): ``seed`` draws the subset,
-        ``threads`` are Numba threads for the kernel, the kernel always runs on the CPU
-        whatever ``device`` says, ``verbose`` shows the Gram matrix progress.
+        ``threads`` run the kernel, the kernel always runs on the CPU whatever ``device``
+        says, ``verbose`` shows a progress bar with ETA for the Gram matrix.
     """
 
     family = "gkmsvm"
@@ -131,18 +120,41 @@ class GkmSvmEstimator(Estimator):
         "kernel": "estimated",
         "C": 1.0,
         "gamma": 1.0,
+        "M": 50,
+        "H": 50.0,
         "include_rc": True,
-        "max_train": 5000,
+        "tol": 1e-3,
+        "max_train": None,
     }
 
     def _check_params(self) -> None:
         p = self.params
-        if p["kernel"] not in KERNELS:
-            raise InputError(f"unknown kernel {p['kernel']!r}; choose one of {', '.join(KERNELS)}")
-        if not 1 <= int(p["k"]) <= int(p["l"]) or int(p["l"]) > 16:
-            raise InputError(f"need 1 <= k <= l <= 16 (got l={p['l']}, k={p['k']})")
-        if int(p["max_train"]) < 2 or float(p["C"]) <= 0:
-            raise InputError("max_train must be at least 2 and C positive")
+        _ = self.kernel_spec  # validates the kernel parameters
+        cap = p["max_train"]
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 2):
+            raise InputError(f"max_train must be an integer >= 2 or null (got {cap!r})")
+        if float(p["C"]) <= 0 or float(p["tol"]) <= 0:
+            raise InputError("C and tol must be positive")
+
+    @property
+    def kernel_spec(self) -> GkmKernel:
+        """The kernel these parameters define."""
+        p = self.params
+        try:
+            return GkmKernel(
+                L=int(p["l"]),
+                k=int(p["k"]),
+                d=int(p["d"]),
+                kernel=str(p["kernel"]),
+                gamma=float(p["gamma"]),
+                M=int(p["M"]),
+                H=float(p["H"]),
+                include_rc=bool(p["include_rc"]),
+            )
+        except (TypeError, ValueError) as error:
+            if isinstance(error, InputError):
+                raise
+            raise InputError(f"gkm-SVM kernel parameters: {error}") from None
 
     @property
     def min_length(self) -> int:
@@ -151,38 +163,12 @@ class GkmSvmEstimator(Estimator):
 
     @property
     def strand_symmetric(self) -> bool:
-        """With ``include_rc`` a sequence's gapped k-mers are counted on both strands."""
-        return bool(self.params["include_rc"])
+        """With ``include_rc`` a sequence's words are counted on both strands.
 
-    def _kernel(self):
-        p = self.params
-        kernel_params = {"L": int(p["l"]), "k": int(p["k"]), "include_rc": bool(p["include_rc"])}
-        kernel_type = resolve_kernel_type(p["kernel"])
-        if kernel_type != "gkm_cnt":
-            kernel_params["d"] = int(p["d"])
-        if kernel_type == "gkmrbf":
-            kernel_params["gamma"] = float(p["gamma"])
-        return kernel_type, kernel_params, KERNEL_BUILDERS[kernel_type](kernel_params)
-
-    def _gram(self, sequences: list[str]) -> np.ndarray:
-        """Normalised kernel matrix, shape=(n, n), built one pair of length groups at a time."""
-        _, _, kernel = self._kernel()
-        groups = _groups_by_length(sequences)
-        encoded = {L: _encode([sequences[i] for i in idx]) for L, idx in groups.items()}
-        gram = np.empty((len(sequences), len(sequences)))
-        lengths = list(groups)
-        verbose = bool(self.params["verbose"])
-        for a, first in enumerate(lengths):
-            for second in lengths[a:]:
-                rows, cols = groups[first], groups[second]
-                same = first == second
-                block = compute_gram(
-                    kernel, encoded[first], None if same else encoded[second], verbose=verbose
-                )
-                gram[np.ix_(rows, cols)] = block
-                if not same:
-                    gram[np.ix_(cols, rows)] = block.T
-        return gram
+        The centre weights of the weighted kernels are symmetric only for an odd number of
+        windows, so those kernels are not declared symmetric.
+        """
+        return bool(self.params["include_rc"]) and not self.kernel_spec.weighted
 
     def _fit(
         self,
@@ -190,45 +176,45 @@ class GkmSvmEstimator(Estimator):
         valid: LabelledSequences | None = None,
         log_path: str | Path | None = None,
     ) -> None:
-        """Train the SVM on at most ``max_train`` sequences of ``train``.
+        """Train the SVM on every sequence of ``train`` (at most ``max_train`` when set).
 
         ``valid`` is not used (no hyper-parameter is chosen); ``log_path`` is unused.
         """
-        from sklearn.svm import SVC
-
         train.require_min_length(self.min_length, "gkm-SVM's word length l")
         p = self.params
-        _numba_threads(int(p["threads"]))
-        chosen = stratified_cap(np.asarray(train.labels), int(p["max_train"]), int(p["seed"]))
+        labels = np.asarray(train.labels)
+        chosen = np.arange(len(labels))
+        if p["max_train"] is not None:
+            chosen = stratified_cap(labels, int(p["max_train"]), int(p["seed"]))
         sequences = [train.sequences[i] for i in chosen]
-        labels = np.where(np.asarray(train.labels)[chosen] == 1, 1, -1)
+        labels = labels[chosen]
         if len(np.unique(labels)) < 2:
             raise InputError("gkm-SVM training needs both bound and unbound sequences")
-        svm = SVC(C=float(p["C"]), kernel="precomputed")
-        svm.fit(self._gram(sequences), labels)
-        # dual_coef_ is y_i * alpha_i for the support vectors, LS-GKM's stored coefficient.
-        self.support_sequences_ = [sequences[i] for i in svm.support_]
-        self.coefficients_ = svm.dual_coef_[0].astype(np.float64)
-        self.bias_ = float(svm.intercept_[0])
+        _numba_threads(int(p["threads"]))
+        gram = self._gram(sequences)
+        solution = solve_svc(gram, labels, C=float(p["C"]), tol=float(p["tol"]))
+        del gram
+        if not solution.converged:
+            _log.warning("gkm-SVM: SMO stopped at its iteration limit before converging")
+        support = np.flatnonzero(solution.coefficients != 0)
+        self.support_sequences_ = [sequences[i] for i in support]
+        self.coefficients_ = solution.coefficients[support]
+        self.bias_ = solution.bias
         self.n_train_used_ = len(sequences)
-        self._models = None
+        self._table = None
 
-    def _length_models(self) -> list:
-        """One gkmsvm-lite model per support-vector length; their scores add up."""
-        if getattr(self, "_models", None) is None:
-            kernel_type, kernel_params, _ = self._kernel()
-            self._models = []
-            for _, idx in _groups_by_length(self.support_sequences_).items():
-                self._models.append(
-                    gkmsvm.GkmSVM(
-                        support_sequences=_encode([self.support_sequences_[i] for i in idx]),
-                        coefficients=self.coefficients_[idx].astype(np.float32),
-                        bias=0.0,
-                        kernel_type=kernel_type,
-                        kernel_params=kernel_params,
-                    )
-                )
-        return self._models
+    def _gram(self, sequences: list[str]) -> np.ndarray:
+        """Normalised Gram matrix, float32, with a progress bar when ``verbose``."""
+        from tqdm.auto import tqdm
+
+        n = len(sequences)
+        with tqdm(
+            total=n,
+            desc=f"gkm kernel ({n:,} x {n:,})",
+            unit=" rows",
+            disable=not self.params["verbose"],
+        ) as bar:
+            return gram_matrix(sequences, self.kernel_spec, progress=bar.update)
 
     def decision_function(self, sequences: list[str]) -> np.ndarray:
         """SVM decision values, shape=(n,), float64 (positive: bound)."""
@@ -239,16 +225,20 @@ class GkmSvmEstimator(Estimator):
                 f"sequence {short[0] + 1} is {len(sequences[short[0]])} bp, shorter than "
                 f"gkm-SVM's word length l={self.min_length}"
             )
+        if not sequences:
+            return np.zeros(0)
         _numba_threads(int(self.params["threads"]))
-        scores = np.full(len(sequences), self.bias_)
-        for _, idx in _groups_by_length(sequences).items():
-            encoded = _encode([sequences[i] for i in idx])
-            for model in self._length_models():
-                # Batches keep the (batch x support vectors) kernel block small in memory.
-                for start in range(0, len(idx), 500):
-                    part = idx[start : start + 500]
-                    scores[part] += model(encoded[start : start + 500])[:, 0]
-        return scores
+        spec = self.kernel_spec
+        if spec.rbf:
+            scores = np.zeros(len(sequences))
+            for start in range(0, len(sequences), 4096):
+                part = sequences[start : start + 4096]
+                kernel = cross_kernel(part, self.support_sequences_, spec)
+                scores[start : start + len(part)] = kernel.astype(np.float64) @ self.coefficients_
+            return scores + self.bias_
+        if getattr(self, "_table", None) is None:
+            self._table = linear_table(self.support_sequences_, self.coefficients_, spec)
+        return table_scores(sequences, self._table, spec) + self.bias_
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """Sigmoid of the decision value, shape=(n,): ranks as the SVM, not calibrated."""
@@ -262,14 +252,10 @@ class GkmSvmEstimator(Estimator):
         for coefficient, sequence in zip(self.coefficients_, self.support_sequences_, strict=True):
             writer.writerow([repr(float(coefficient)), sequence])
         write_text(directory / SUPPORT_VECTORS_FILE, buffer.getvalue())
-        kernel_type, kernel_params, _ = self._kernel()
         return {
             "bias": self.bias_,
-            "kernel_type": kernel_type,
-            "kernel_params": kernel_params,
             "n_support_vectors": len(self.support_sequences_),
             "n_train_used": self.n_train_used_,
-            "gkmsvm_lite_version": _library_version(),
         }
 
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
@@ -290,15 +276,13 @@ class GkmSvmEstimator(Estimator):
                     raise InputError(
                         "expected 'coefficient<TAB>sequence'", path, line_number
                     ) from None
+                if len(sequence) < self.min_length:
+                    raise InputError(
+                        f"support vector shorter than l={self.min_length}", path, line_number
+                    )
                 sequences.append(sequence)
         self.coefficients_ = np.asarray(coefficients, dtype=np.float64)
         self.support_sequences_ = sequences
         self.bias_ = float(config["bias"])
         self.n_train_used_ = int(config.get("n_train_used", 0))
-        self._models = None
-
-
-def _library_version() -> str:
-    from importlib.metadata import version
-
-    return version("gkmsvm-lite")
+        self._table = None
