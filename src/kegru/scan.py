@@ -190,15 +190,15 @@ def plan_regions(
         rows, unknown = read_regions(regions, sizes)
         if unknown:
             logger.warning("%s: %d regions on chromosomes the genome lacks", regions, unknown)
-        planned = _merge([r for r in rows if r[0] in wanted and r[2] > r[1]])
+        planned = merge_regions([r for r in rows if r[0] in wanted and r[2] > r[1]])
     planned.sort(key=lambda r: (r[0], r[1]))
     if not planned:
         raise InputError("nothing to scan: no region on the chosen chromosomes", regions)
     return planned
 
 
-def _merge(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Overlapping regions of one chromosome merged into one."""
+def merge_regions(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Regions sorted by chromosome and start, overlapping ones merged into one."""
     merged: list[list[Any]] = []
     for chrom, start, end in sorted(regions, key=lambda r: (r[0], r[1])):
         if merged and merged[-1][0] == chrom and start <= merged[-1][2]:
