@@ -181,7 +181,8 @@ def test_sites_path_default():
     assert chrom_sizes_path_for("out/chrI.bedGraph") == Path("out/chrI.chrom.sizes")
 
 
-def test_outputs_sorted_with_sizes_and_narrowpeak_summits(chr1, tmp_path, capsys):
+def test_outputs_sorted_with_sizes_and_narrowpeak_summits(chr1, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KEGRU_PROGRESS", "always")  # bars even though stderr is captured
     # File order chrB, chrA, chr10: outputs in name order (what bedGraphToBigWig needs).
     records = {"chrB": chr1[:3000], "chrA": chr1[5000:9000], "chr10": chr1[20000:22000]}
     fasta = _write_fasta(tmp_path / "g.fa", records)
@@ -458,7 +459,8 @@ def _info(line: str) -> dict[str, str]:
     return dict(item.split("=", 1) for item in line.split("\t")[7].split(";"))
 
 
-def test_variants_vcf_output_carries_the_scores(chr1, genome_path, tmp_path, capsys):
+def test_variants_vcf_output_carries_the_scores(chr1, genome_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KEGRU_PROGRESS", "always")
     vcf = _vcf_with_samples(tmp_path / "in.vcf", _vcf_records(chr1))
     tsv, out = tmp_path / "effects.tsv", tmp_path / "effects.vcf.gz"
     score_variants(RecordingToy(), vcf, genome_path, tsv, window=31)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,8 @@ from kegru.validation import (
     check_positive,
     option_label,
 )
+
+logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
 
@@ -218,6 +221,15 @@ def train_and_evaluate(
         min_length=estimator.min_length,
     )
     name = dataset_name or _dataset_name(train)
+    logger.info(
+        "%s on %s: %d training, %d validation, %d test sequences (negatives: %s)",
+        model,
+        name,
+        len(data.train),
+        0 if data.valid is None else len(data.valid),
+        len(data.test),
+        data.negatives,
+    )
     card = training_card(
         dataset=name,
         train=train,
