@@ -258,8 +258,11 @@ def test_motif_db_and_report_on_pho4(shared_data, tmp_path_factory, tmp_path, ca
 
     model_dir = pho4_model(shared_data, tmp_path_factory)
     fasta = _write_fasta(tmp_path / "pho4.fa", _pho4_positives(shared_data, tmp_path_factory)[:30])
-    fungi = {m.matrix_id: m for m in jaspar_motifs(tax_groups=("fungi",))}
-    database = {"MY_PHO4": fungi["MA0357.1"].ppm, "DECOY_GATA": fungi["MA0140.1"].ppm}
+    fungi = jaspar_motifs(tax_groups=("fungi",))
+    pho4 = next(m for m in fungi if m.matrix_id == "MA0357.1")
+    # Decoys: fungal matrices of other structural classes (no E-box binders).
+    decoys = [m for m in fungi if "helix-loop-helix" not in m.tf_class][:5]
+    database = {"MY_PHO4": pho4.ppm, **{f"DECOY_{m.name}": m.ppm for m in decoys}}
     meme = _meme_file(tmp_path / "db.meme", database)
     out = tmp_path / "interpret"
     args = ["interpret", str(model_dir), str(fasta), "--out", str(out), "--top", "0"]
