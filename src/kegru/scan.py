@@ -91,7 +91,7 @@ class ScanSettings:
     window: int = 101
     step: int = 20
     threshold: float = 0.5
-    batch_size: int = 2048
+    batch_size: int = 10_000
     max_n_fraction: float = 0.1
     strand: str = DEFAULT_STRAND
     chunk_windows: int = CHUNK_WINDOWS
@@ -552,7 +552,7 @@ def scan_windows(
     window: int = 101,
     step: int = 20,
     threshold: float = 0.5,
-    batch_size: int = 2048,
+    batch_size: int = 10_000,
     max_n_fraction: float = 0.1,
     strand: str = DEFAULT_STRAND,
     chroms: list[str] | None = None,
@@ -614,7 +614,7 @@ def scan_file(
     step: int = 20,
     threshold: float = 0.5,
     sites: str | Path | None = None,
-    batch_size: int = 2048,
+    batch_size: int = 10_000,
     strand: str = DEFAULT_STRAND,
     device: str = "cpu",
     threads: int | None = None,
