@@ -2,6 +2,7 @@
 # One entry point for set-up on a fresh clone:
 #   bash dev.sh demo   # install, then train and evaluate KEGRU on the demo data set
 #   bash dev.sh test   # install, then run the test suite
+#   bash dev.sh docs   # install, then build the tutorial and API reference into site/
 # Installs into .venv beside this file. torch 2.13.0 goes in first, pinned by a
 # constraints file, so no other package can pull a (multi-GB, CUDA) newer build.
 set -euo pipefail
@@ -15,7 +16,7 @@ if ! "$VENV_PY" -c "import kegru, torch, gensim" 2>/dev/null || [ pyproject.toml
     "$VENV_PY" -m pip install -q --upgrade pip
     echo "torch==2.13.0" > .venv/constraints.txt
     "$VENV_PY" -m pip install -q torch==2.13.0
-    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,dev]"
+    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,docs,dev]"
     touch .venv/.installed
 fi
 case "${1:-}" in
@@ -27,8 +28,13 @@ case "${1:-}" in
         shift
         exec "$VENV_PY" -m pytest -q -p no:cacheprovider "$@"
         ;;
+    docs)
+        shift
+        # --strict (also in mkdocs.yml): any warning fails the build.
+        NO_MKDOCS_2_WARNING=1 exec "$VENV_PY" -m mkdocs build --strict "$@"
+        ;;
     *)
-        echo "usage: bash dev.sh demo|test [args]" >&2
+        echo "usage: bash dev.sh demo|test|docs [args]" >&2
         exit 2
         ;;
 esac

@@ -266,3 +266,25 @@ def test_conjoined_model_is_scored_once(tiny_data, tmp_path, monkeypatch):
     fasta = _fasta(tmp_path / "x.fa", _random_dna(np.random.default_rng(4), 10, LENGTH))
     assert main(["predict", str(model_dir), str(fasta), "--out", str(tmp_path / "p.tsv")]) == 0
     assert calls == [20]  # both strands once, inside the model: not four times
+
+
+# --------------------------------------------------------------------------- messages
+def test_verbose_quiet_and_log_file(tiny_model, tmp_path, capsys, monkeypatch):
+    fasta = _fasta(tmp_path / "x.fa", _random_dna(np.random.default_rng(6), 5, LENGTH))
+    log = tmp_path / "logs" / "run.log"
+    args = ["predict", str(tiny_model), str(fasta), "--out", str(tmp_path / "p.tsv")]
+    monkeypatch.setenv("KEGRU_PROGRESS", "always")
+    assert main([*args, "-v", "--log-file", str(log)]) == 0
+    err = capsys.readouterr().err
+    assert "predict" in err and "seq" in err  # the progress bar
+    assert "kegru: kegru 0." in err  # -v: debug messages on the console
+    assert f"DEBUG kegru.cli: kegru 0.1.0: {' '.join(args[:1])}" in log.read_text()
+    assert main([*args, "--quiet", "--log-file", str(log)]) == 0
+    assert capsys.readouterr().err == ""  # no bar, no information
+    assert log.read_text().count("DEBUG kegru.cli") == 2  # the file gets everything
+    monkeypatch.delenv("KEGRU_PROGRESS")
+    assert main(args) == 0
+    assert "seq/s" not in capsys.readouterr().err  # no bar lines where stderr is no terminal
+    bad = ["info", str(tmp_path), "--log-file", str(tmp_path)]
+    assert main(bad) == 2
+    assert "cannot write the log file" in capsys.readouterr().err

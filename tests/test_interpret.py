@@ -35,7 +35,8 @@ from kegru.cli import main
 from kegru.errors import InputError
 from kegru.estimators import load_model
 from kegru.interpret import interpret_file
-from kegru.motifs import Motif, discover_motifs, match_jaspar, meme_text
+from kegru.modisco import modisco_arrays, run_modisco
+from kegru.motifs import Motif, discover_motifs, match_jaspar, meme_text, read_motif_db
 
 DEEPBIND = "encode_deepbind"
 REST = "REST_GM12878_NRSF_HudsonAlpha"
@@ -199,6 +200,100 @@ def test_pho4_top_motif_is_cacgtg_and_attention_is_saved(shared_data, tmp_path_f
     assert attention.shape == (30, PHO4_WIDTH)
     np.testing.assert_allclose(attention.sum(axis=1), 1.0, atol=1e-4)
     assert "CACGTG" in summary["motifs"][0]["consensus"], summary["motifs"]
+
+
+def _pho4_positives(shared_data, tmp_path_factory) -> list[str]:
+    data = pho4_dataset(shared_data, tmp_path_factory)
+    positives = []
+    for split in ("train", "valid", "test"):
+        with open(data / f"{split}.csv") as handle:
+            positives += [r["sequence"] for r in csv.DictReader(handle) if r["label"] == "1"]
+    return positives
+
+
+def _meme_file(path: Path, motifs: dict[str, np.ndarray]) -> Path:
+    found = [Motif(name, ppm, "", 1, 1.0) for name, ppm in motifs.items()]
+    path.write_text(meme_text(found))
+    return path
+
+
+def test_modisco_layout_holds_onehot_and_hypothetical_contributions():
+    weights = np.random.default_rng(0).normal(size=(12, 4))
+    toy = LinearToy(weights)
+    sequences = ["ACGTACGTACGT", "TTGCANNCA"]
+    result = interpret_sequences(toy, ["a", "b"], sequences)
+    onehot, hypothetical = modisco_arrays(result)
+    assert onehot.shape == hypothetical.shape == (2, 4, 12)
+    assert onehot.dtype == hypothetical.dtype == np.float32
+    assert onehot[0].sum(axis=0).tolist() == [1.0] * 12
+    assert onehot[1, :, 5].sum() == 0 and onehot[1, :, 9:].sum() == 0  # N and padding
+    # Hypothetical contributions: the mutation effects centred per position; the
+    # sequence's own base gets -mean(ism) = 3/4 of the importance (mean over 3 mutants).
+    actual = (onehot * hypothetical).sum(axis=1)
+    importance = np.nan_to_num(result.importance)
+    known = onehot.sum(axis=1) > 0
+    np.testing.assert_allclose(actual[known], 0.75 * importance[known], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(hypothetical.sum(axis=1), 0.0, atol=1e-5)
+    # For a linear model the hypothetical contribution is the centred weight itself.
+    centred = weights - weights.mean(axis=1, keepdims=True)
+    np.testing.assert_allclose(hypothetical[0], centred.T, rtol=1e-4, atol=1e-5)
+
+
+def test_motif_db_reads_meme_files(tmp_path):
+    ppm = np.array([[0.7, 0.1, 0.1, 0.1], [0.0, 1.0, 0.0, 0.0], [0.25, 0.25, 0.25, 0.25]])
+    path = _meme_file(tmp_path / "db.meme", {"M1": ppm, "M2": ppm[::-1]})
+    motifs = read_motif_db(path)
+    assert [m.matrix_id for m in motifs] == ["M1", "M2"]
+    np.testing.assert_allclose(motifs[0].ppm, ppm)
+    bad = tmp_path / "bad.meme"
+    bad.write_text("MEME version 4\nnothing here\n")
+    with pytest.raises(InputError, match="bad.meme: no MOTIF"):
+        read_motif_db(bad)
+    with pytest.raises(InputError, match="motif database not found"):
+        read_motif_db(tmp_path / "missing.meme")
+
+
+def test_motif_db_and_report_on_pho4(shared_data, tmp_path_factory, tmp_path, capsys):
+    from kegru.motifs import jaspar_motifs
+
+    model_dir = pho4_model(shared_data, tmp_path_factory)
+    fasta = _write_fasta(tmp_path / "pho4.fa", _pho4_positives(shared_data, tmp_path_factory)[:30])
+    fungi = jaspar_motifs(tax_groups=("fungi",))
+    pho4 = next(m for m in fungi if m.matrix_id == "MA0357.1")
+    # Decoys: fungal matrices of other structural classes (no E-box binders).
+    decoys = [m for m in fungi if "helix-loop-helix" not in m.tf_class][:5]
+    database = {"MY_PHO4": pho4.ppm, **{f"DECOY_{m.name}": m.ppm for m in decoys}}
+    meme = _meme_file(tmp_path / "db.meme", database)
+    out = tmp_path / "interpret"
+    args = ["interpret", str(model_dir), str(fasta), "--out", str(out), "--top", "0"]
+    assert main([*args, "--motif-db", str(meme)]) == 0
+    assert "motifs matched against db.meme" in capsys.readouterr().out
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["motif_database"] == "db.meme"
+    assert summary["motifs"][0]["best_match"].startswith("MY_PHO4"), summary["motifs"]
+    with np.load(out / "onehot.npz") as onehot, np.load(out / "hypothetical.npz") as hyp:
+        assert onehot["arr_0"].shape == hyp["arr_0"].shape == (30, 4, PHO4_WIDTH)
+    report = (out / "report.html").read_text()
+    assert report.count('<img src="data:image/png;base64,') >= 2  # motif + match logos
+    assert "MY_PHO4" in report and "p = " in report
+
+
+def test_modisco_runs_on_pho4_attributions(shared_data, tmp_path_factory, tmp_path):
+    pytest.importorskip("modiscolite")
+    model_dir = pho4_model(shared_data, tmp_path_factory)
+    fasta = _write_fasta(tmp_path / "pho4.fa", _pho4_positives(shared_data, tmp_path_factory))
+    out = tmp_path / "interpret"
+    summary = interpret_file(model_dir, fasta, out, top=0, jaspar_taxa=("fungi",), modisco=True)
+    patterns = summary["modisco_motifs"]
+    assert patterns and any("CACGT" in p["consensus"] for p in patterns), patterns
+    assert (out / "modisco_motifs.meme").read_text().startswith("MEME version 4")
+    assert "TF-MoDISco-lite patterns" in (out / "report.html").read_text()
+
+
+def test_modisco_missing_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "modiscolite.tfmodisco", None)
+    with pytest.raises(InputError, match=r"pip install 'kegru\[modisco\]'"):
+        run_modisco(np.zeros((1, 4, 10)), np.zeros((1, 4, 10)))
 
 
 # --------------------------------------------------------------------------- bad input

@@ -181,7 +181,8 @@ def test_sites_path_default():
     assert chrom_sizes_path_for("out/chrI.bedGraph") == Path("out/chrI.chrom.sizes")
 
 
-def test_outputs_sorted_with_sizes_and_narrowpeak_summits(chr1, tmp_path, capsys):
+def test_outputs_sorted_with_sizes_and_narrowpeak_summits(chr1, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KEGRU_PROGRESS", "always")  # bars even though stderr is captured
     # File order chrB, chrA, chr10: outputs in name order (what bedGraphToBigWig needs).
     records = {"chrB": chr1[:3000], "chrA": chr1[5000:9000], "chr10": chr1[20000:22000]}
     fasta = _write_fasta(tmp_path / "g.fa", records)
@@ -430,3 +431,89 @@ def test_vcf_errors_name_the_line(tmp_path, genome_path, model_dir, capsys):
     with pytest.raises(InputError, match="past the end"):
         score_variants(RecordingToy(), past_end, genome_path, tmp_path / "o.tsv")
     assert not (tmp_path / "o.tsv").exists()  # atomic: no half-written output
+
+
+def _vcf_records(chr1: str) -> list[str]:
+    """Records on chrI at 1-based positions 2001, 5001 (two ALTs), 9001, and chrII."""
+    records = []
+    for pos, alts in ((2001, "A"), (5001, "A,T"), (9001, "G")):
+        ref = chr1[pos - 1]
+        alts = ",".join(a if a != ref else "C" for a in alts.split(","))
+        records.append(f"chrI\t{pos}\tv{pos}\t{ref}\t{alts}\t50\tPASS\tDP=10\tGT\t0/1")
+    records.append("chrMito\t10\tm\tA\tG\t.\t.\t.\tGT\t1/1")
+    return records
+
+
+def _vcf_with_samples(path: Path, records: list[str]) -> Path:
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chrI>\n"
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="depth">\n'
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="genotype">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+    path.write_text(header + "".join(r + "\n" for r in records))
+    return path
+
+
+def _info(line: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in line.split("\t")[7].split(";"))
+
+
+def test_variants_vcf_output_carries_the_scores(chr1, genome_path, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("KEGRU_PROGRESS", "always")
+    vcf = _vcf_with_samples(tmp_path / "in.vcf", _vcf_records(chr1))
+    tsv, out = tmp_path / "effects.tsv", tmp_path / "effects.vcf.gz"
+    score_variants(RecordingToy(), vcf, genome_path, tsv, window=31)
+    summary = score_variants(
+        RecordingToy(), vcf, genome_path, out, window=31, progress=True, note="model=toy"
+    )
+    assert "variants" in capsys.readouterr().err  # the progress bar
+    assert summary["alleles"] == 5 and summary["unknown_chrom"] == 1
+    with gzip.open(out, "rt") as handle:
+        lines = handle.read().splitlines()
+    header = [line for line in lines if line.startswith("#")]
+    body = [line for line in lines if not line.startswith("#")]
+    assert header[0] == "##fileformat=VCFv4.2" and header[-1].startswith("#CHROM\tPOS")
+    assert any(line.startswith("##INFO=<ID=KEGRU_LOR,Number=A,Type=Float") for line in header)
+    assert "##kegru_variants=<model=toy>" in header
+    inputs = [line for line in vcf.read_text().splitlines() if not line.startswith("#")]
+    assert len(body) == len(inputs)  # one output record per input record
+    with open(tsv) as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    expected = {}
+    for row in rows:
+        expected.setdefault(row["id"], []).append(row)
+    for line, source in zip(body, inputs, strict=True):
+        columns, original = line.split("\t"), source.split("\t")
+        assert columns[:7] == original[:7] and columns[8:] == original[8:]
+        info = _info(line)
+        kept = original[7] + ";" if original[7] != "." else ""
+        assert columns[7].startswith(kept + "KEGRU_STATUS=")  # the input's INFO kept
+        alleles = expected[original[2]]
+        assert info["KEGRU_STATUS"].split(",") == [r["status"] for r in alleles]
+        for field, column in (("KEGRU_REF", "ref_score"), ("KEGRU_LOR", "log_odds_ratio")):
+            values = info[field].split(",")
+            assert values == [r[column] if r[column] != "NA" else "." for r in alleles]
+    pysam = pytest.importorskip("pysam")
+    pysam.tabix_index(str(out), preset="vcf", force=True)  # bgzip: tabix can index it
+
+
+def test_variants_regions_read_through_the_tabix_index(chr1, genome_path, tmp_path, monkeypatch):
+    pysam = pytest.importorskip("pysam")
+    plain = _vcf_with_samples(tmp_path / "in.vcf", _vcf_records(chr1))
+    indexed = Path(pysam.tabix_index(str(plain), preset="vcf", keep_original=True))
+    bed = tmp_path / "r.bed"
+    bed.write_text("chrI\t4000\t6000\nchrI\t5500\t9500\nchrII\t0\t100\n")
+    toy = RecordingToy()
+    out = tmp_path / "o.tsv"
+    summary = score_variants(toy, indexed, genome_path, out, window=31, regions=bed)
+    with open(out) as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    # 5001 (two ALTs) and 9001 lie in the merged regions; 2001 and chrMito do not.
+    assert [r["pos"] for r in rows] == ["5001", "5001", "9001"]
+    assert all(r["line"] == "NA" for r in rows) and summary["alleles"] == 3
+    with pytest.raises(InputError, match="tabix index"):
+        score_variants(toy, plain, genome_path, out, window=31, regions=bed)
+    monkeypatch.setitem(__import__("sys").modules, "pysam", None)
+    with pytest.raises(InputError, match=r"pip install 'kegru\[vcf\]'"):
+        score_variants(toy, indexed, genome_path, out, window=31, regions=bed)

@@ -22,6 +22,7 @@ import numpy as np
 from kegru.atomic import atomic_path
 from kegru.estimators import Estimator
 from kegru.metrics import EPSILON, log_odds  # noqa: F401  (part of this module's API)
+from kegru.progress import progress_bar
 from kegru.sequences import BASE_CODES, BASES, OTHER_BASE
 
 
@@ -67,6 +68,7 @@ def saturation_mutagenesis(
     sequences: list[str],
     batch_size: int = 32,
     max_bases: int = 20_000_000,
+    progress: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In-silico saturation mutagenesis of each sequence.
 
@@ -81,6 +83,8 @@ def saturation_mutagenesis(
     max_bases : int
         Fewer sequences go into a call when their mutants would hold more bases than
         this (bounds memory for long sequences).
+    progress : bool
+        Show a progress bar counted in sequences.
 
     Returns
     -------
@@ -100,6 +104,7 @@ def saturation_mutagenesis(
     ism = np.full((n, longest, 4), np.nan)
     importance = np.full((n, longest), np.nan)
     scores = np.zeros(n)
+    bar = progress_bar(n, "mutagenesis", "seq", enabled=progress)
     for indices in _batches(sequences, batch_size, max_bases):
         first = indices.start
         batch = sequences[indices.start : indices.stop]
@@ -120,6 +125,8 @@ def saturation_mutagenesis(
             ism[i, positions, bases] = effect
             counts = np.bincount(positions, minlength=length)
             importance[i, :length] = -np.bincount(positions, effect, minlength=length) / counts
+        bar.update(len(batch))
+    bar.close()
     return scores, ism, importance
 
 
@@ -227,10 +234,16 @@ class Interpretation:
 
 
 def interpret_sequences(
-    estimator: Estimator, names: list[str], sequences: list[str], batch_size: int = 32
+    estimator: Estimator,
+    names: list[str],
+    sequences: list[str],
+    batch_size: int = 32,
+    progress: bool = False,
 ) -> Interpretation:
     """Saturation mutagenesis (and attention where the model has it) of ``sequences``."""
-    scores, ism, importance = saturation_mutagenesis(estimator, sequences, batch_size)
+    scores, ism, importance = saturation_mutagenesis(
+        estimator, sequences, batch_size, progress=progress
+    )
     return Interpretation(
         names=list(names),
         sequences=list(sequences),

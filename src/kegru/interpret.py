@@ -12,8 +12,13 @@ writes the results.
                           (n, L); positions past a sequence's end hold NaN
 ``scores.tsv``            name, length, score (P(bound)) of every sequence
 ``logos/rankNN_NAME.png`` importance logos of the top-scoring sequences
+``onehot.npz``, ``hypothetical.npz``  the sequences and hypothetical contributions,
+                          shape (N, 4, L), as TF-MoDISco-lite reads them (:mod:`kegru.modisco`)
 ``motifs.meme``           motifs discovered from the importance (:mod:`kegru.motifs`)
-``motif_matches.tsv``     their best JASPAR matches (Tomtom p-values)
+``motif_matches.tsv``     their best JASPAR (or ``--motif-db``) matches (Tomtom p-values)
+``modisco_motifs.meme``, ``modisco_matches.tsv``  with ``--modisco``: TF-MoDISco-lite's
+                          patterns and their matches
+``report.html``           every motif's logo beside its best match's logo, with p values
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from kegru.attribution import (  # noqa: F401  (re-exported: the names used to l
 from kegru.errors import InputError
 from kegru.estimators import load_model
 from kegru.model_card import default_window
+from kegru.modisco import write_modisco_inputs
 from kegru.motifs import discover_and_match
 from kegru.sequences import BASES, LabelledSequences, read_fasta
 
@@ -91,6 +97,9 @@ def interpret_file(
     window: int | None = None,
     device: str = "cpu",
     threads: int | None = None,
+    motif_db: str | Path | None = None,
+    modisco: bool = False,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Interpret a saved model on a FASTA file; write arrays, logos, motifs and matches.
 
@@ -120,6 +129,12 @@ def interpret_file(
         length). Default: the model's training sequence length; 0 keeps whole sequences.
     device, threads
         Where the model runs and on how many threads.
+    motif_db : str or Path, optional
+        Match motifs against this MEME file (HOCOMOCO, CIS-BP, ...) instead of JASPAR.
+    modisco : bool
+        Also run TF-MoDISco-lite on the attributions (optional extra ``kegru[modisco]``).
+    progress : bool
+        Show a progress bar counted in sequences.
 
     Returns
     -------
@@ -133,9 +148,10 @@ def interpret_file(
     estimator = load_model(model_dir, device=device, threads=threads)
     records, n_total = _read_records(fasta, estimator.min_length, max_sequences)
     sequences = [centre_crop(s, window) for s in records.sequences]
-    result = interpret_sequences(estimator, records.names, sequences, batch_size)
+    result = interpret_sequences(estimator, records.names, sequences, batch_size, progress)
     out_dir.mkdir(parents=True, exist_ok=True)
     result.save(out_dir / "importance.npz")
+    write_modisco_inputs(result, out_dir)
     write_text(out_dir / "scores.tsv", _scores_table(result))
     summary: dict[str, Any] = {
         "model": Path(model_dir).name,
@@ -147,7 +163,7 @@ def interpret_file(
         "logos": _draw_top_logos(result, top, out_dir),
     }
     if motifs:
-        summary["motifs"] = discover_and_match(result, out_dir, tuple(jaspar_taxa))
+        summary.update(discover_and_match(result, out_dir, tuple(jaspar_taxa), motif_db, modisco))
     write_json(out_dir / "summary.json", summary)
     return summary
 

@@ -139,10 +139,16 @@ def training_card(
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     values, counts = np.unique(lengths, return_counts=True)
+    prepared = _prepared_from(train) if Path(train).is_dir() else None
+    kind = ((prepared or {}).get("parameters") or {}).get("negatives")
+    if kind and negatives == "file":
+        # A kegru prepare directory: its manifest says how the negatives were made.
+        negatives = f"{kind} (kegru prepare)"
+        test_negatives = negatives if test is None else test_negatives
     return {
         "dataset": dataset,
         "inputs": input_records([train, test, negatives_path]),
-        "prepared_from": _prepared_from(train) if Path(train).is_dir() else None,
+        "prepared_from": prepared,
         "sequence_length": int(values[np.argmax(counts)]),
         "sequence_lengths": {
             "min": int(lengths.min()),

@@ -374,6 +374,40 @@ def jaspar_motifs(
     return tuple(motifs)
 
 
+def read_motif_db(path: str | Path) -> tuple[JasparMotif, ...]:
+    """Every motif of a MEME-format database (HOCOMOCO, CIS-BP, JASPAR exports) as targets.
+
+    A ``MOTIF ID NAME`` line gives ``matrix_id`` ID and ``name`` NAME (ID when absent); the
+    letter-probability rows are normalised to sum to 1.
+
+    Raises
+    ------
+    InputError
+        A file that is missing, unreadable as MEME, or holds no motif.
+    """
+    from memelite.io import read_meme
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("motif database not found", path)
+    try:
+        found = read_meme(str(path))
+    except (ValueError, IndexError, AttributeError, UnicodeDecodeError) as error:
+        raise InputError(f"not a MEME motif file: {error}", path) from None
+    motifs = []
+    for header, pwm in found.items():
+        fields = header.split()
+        ppm = np.clip(np.asarray(pwm, dtype=float).T, 0, None)
+        if ppm.ndim != 2 or ppm.shape[1] != 4 or np.any(ppm.sum(axis=1) <= 0):
+            raise InputError(f"motif {header!r}: rows must hold 4 probabilities", path)
+        ppm = ppm / ppm.sum(axis=1, keepdims=True)
+        name = " ".join(fields[1:]) if len(fields) > 1 else fields[0]
+        motifs.append(JasparMotif(fields[0], name, ppm))
+    if not motifs:
+        raise InputError("no MOTIF with a letter-probability matrix in the file", path)
+    return tuple(motifs)
+
+
 def match_jaspar(
     motifs: list[Motif],
     n_best: int = 5,
@@ -443,17 +477,70 @@ def matches_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def motif_targets(
+    motif_db: str | Path | None, tax_groups: tuple[str, ...] = JASPAR_TAX_GROUPS
+) -> tuple[tuple[JasparMotif, ...], str]:
+    """The motifs to match against and their description: a MEME file, else JASPAR CORE."""
+    if motif_db is not None:
+        return read_motif_db(motif_db), Path(motif_db).name
+    targets = jaspar_motifs(tax_groups=tuple(tax_groups))
+    if not targets:
+        raise InputError(
+            f"no JASPAR CORE matrices for the taxonomic groups {', '.join(tax_groups)}"
+        )
+    return targets, f"{JASPAR_RELEASE} CORE {', '.join(tax_groups)}"
+
+
 def discover_and_match(
     interpretation: Interpretation,
     out_dir: str | Path,
     tax_groups: tuple[str, ...] = JASPAR_TAX_GROUPS,
-) -> list[dict]:
-    """Discover motifs, write ``motifs.meme`` and ``motif_matches.tsv``; return a summary."""
+    motif_db: str | Path | None = None,
+    modisco: bool = False,
+) -> dict[str, Any]:
+    """Discover motifs, match them, write the files and ``report.html``; return a summary.
+
+    Writes ``motifs.meme`` and ``motif_matches.tsv`` (this module's discovery) and, with
+    ``modisco``, ``modisco_motifs.meme`` and ``modisco_matches.tsv`` (TF-MoDISco-lite's
+    patterns, :mod:`kegru.modisco`); matches are against ``motif_db`` (a MEME file) or
+    JASPAR CORE's ``tax_groups``. ``report.html`` shows every motif's logo beside its best
+    match's (:mod:`kegru.motif_report`).
+
+    Returns
+    -------
+    dict
+        ``motifs`` (and ``modisco_motifs``): one summary per motif (:func:`motif_summary`);
+        ``motif_database``; ``report``.
+    """
+    from kegru.motif_report import MotifSection, write_motif_report
+
     out_dir = Path(out_dir)
+    targets, database = motif_targets(motif_db, tax_groups)
+    by_id = {t.matrix_id: t for t in targets}
     motifs = discover_motifs(interpretation)
     write_text(out_dir / "motifs.meme", meme_text(motifs))
-    rows = match_jaspar(motifs, tax_groups=tax_groups)
+    rows = match_jaspar(motifs, targets=targets)
     write_text(out_dir / "motif_matches.tsv", matches_table(rows))
+    sections = [MotifSection("kegru seqlet motifs", motifs, rows, by_id)]
+    summary: dict[str, Any] = {"motifs": motif_summary(motifs, rows), "motif_database": database}
+    if modisco:
+        from kegru.modisco import modisco_arrays, run_modisco
+
+        found = run_modisco(*modisco_arrays(interpretation))
+        write_text(out_dir / "modisco_motifs.meme", meme_text(found))
+        found_rows = match_jaspar(found, targets=targets)
+        write_text(out_dir / "modisco_matches.tsv", matches_table(found_rows))
+        sections.append(MotifSection("TF-MoDISco-lite patterns", found, found_rows, by_id))
+        summary["modisco_motifs"] = motif_summary(found, found_rows)
+    report = write_motif_report(
+        out_dir / "report.html", sections, f"Motifs matched against {database}"
+    )
+    summary["report"] = report.name
+    return summary
+
+
+def motif_summary(motifs: list[Motif], rows: list[dict[str, Any]]) -> list[dict]:
+    """One line per motif: consensus, seqlets and its best match (see :func:`match_jaspar`)."""
     summary = []
     for motif in motifs:
         best = next((r for r in rows if r["motif"] == motif.name), None)
@@ -463,7 +550,7 @@ def discover_and_match(
                 "consensus": motif.consensus,
                 "seed": motif.seed,
                 "n_seqlets": motif.n_seqlets,
-                "enrichment": round(motif.enrichment, 3),
+                "enrichment": None if np.isnan(motif.enrichment) else round(motif.enrichment, 3),
                 "best_match": None
                 if best is None
                 else f"{best['jaspar_id']} {best['jaspar_name']} (p={best['pvalue']:.3g})",

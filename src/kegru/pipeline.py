@@ -48,6 +48,8 @@ from kegru.validation import (
     option_label,
 )
 
+logger = logging.getLogger(__name__)
+
 METRICS_FILE = "metrics.json"
 #: A model whose validation AUC stays below this has not learned: the run says so.
 CONVERGENCE_AUC = 0.55
@@ -223,6 +225,15 @@ def train_and_evaluate(
         min_length=estimator.min_length,
     )
     name = dataset_name or _dataset_name(train)
+    logger.info(
+        "%s on %s: %d training, %d validation, %d test sequences (negatives: %s)",
+        model,
+        name,
+        len(data.train),
+        0 if data.valid is None else len(data.valid),
+        len(data.test),
+        data.negatives,
+    )
     card = training_card(
         dataset=name,
         train=train,

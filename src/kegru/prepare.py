@@ -56,6 +56,7 @@ from kegru.negatives import (
     shuffle_negatives,
 )
 from kegru.peaks import Peak, PeakSet, read_peaks, read_regions, top_peaks
+from kegru.progress import progress_bar
 from kegru.splits import SPLITS, assign_window_splits, chromosome_split
 
 MANIFEST_FILE = "manifest.json"
@@ -274,12 +275,22 @@ def _input_record(path: str | Path) -> dict[str, Any]:
 # --------------------------------------------------------------------------- driver
 
 
+#: The steps the progress bar of :func:`prepare_dataset` counts.
+PREPARE_STEPS = ("peaks", "positives", "negatives", "outputs")
+
+
+def _next_step(bar: Any, step: int) -> None:
+    bar.update(1)
+    bar.set_postfix_str(PREPARE_STEPS[step])
+
+
 def prepare_dataset(
     peaks_path: str | Path,
     genome_path: str | Path,
     out_dir: str | Path,
     config: PrepareConfig | None = None,
     exclude_path: str | Path | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Build a labelled, split data set from ChIP-seq peaks and a genome.
 
@@ -295,6 +306,8 @@ def prepare_dataset(
     config : PrepareConfig, optional
     exclude_path : str or Path, optional
         BED of regions (e.g. a blacklist) no window may overlap.
+    progress : bool
+        Show a progress bar over the steps (peaks, positives, negatives, outputs).
 
     Returns
     -------
@@ -310,15 +323,19 @@ def prepare_dataset(
     config.check()
     out_dir = Path(out_dir)
     rng = np.random.default_rng(config.seed)
+    bar = progress_bar(len(PREPARE_STEPS), "prepare", "step", enabled=progress)
     with Genome(genome_path) as genome:
+        bar.set_postfix_str(PREPARE_STEPS[0])
         allowed, chromosomes = _chromosomes(genome, config)
         peak_set = read_peaks(peaks_path, genome.sizes, allowed)
         excluded_regions, excluded_unknown = (
             read_regions(exclude_path, genome.sizes) if exclude_path else ([], 0)
         )
+        _next_step(bar, 1)
         positives, peak_drops = _positives(
             peak_set, genome, config, MergedIntervals(excluded_regions), chromosomes, peaks_path
         )
+        _next_step(bar, 2)
         by_split = {s: [w for w in positives if w.split == s] for s in SPLITS}
         _require_positives_in_each_split(by_split, chromosomes, config, peaks_path)
         # Negatives avoid every peak in the file (also ones not used as positives), its
@@ -343,6 +360,7 @@ def prepare_dataset(
     windows = sorted(
         positives + negatives, key=lambda w: (order[w.chrom], w.start, -w.label, w.suffix)
     )
+    _next_step(bar, 3)
     outputs = _write_outputs(out_dir, windows)
     exclude = None
     if exclude_path is not None:
@@ -380,6 +398,8 @@ def prepare_dataset(
         "outputs": outputs,
     }
     write_json(out_dir / MANIFEST_FILE, manifest)
+    bar.update(1)
+    bar.close()
     return manifest
 
 

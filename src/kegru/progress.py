@@ -1,11 +1,14 @@
 """Progress bars for the long-running steps (sequences, base pairs, variants).
 
 Bars go to standard error and are off unless asked for, so library calls stay silent; the
-command line turns them on unless ``--quiet`` is given.
+command line turns them on unless ``--quiet`` is given. Even then they show only when
+standard error is a terminal (a log file or a pipe gets no bar lines), unless the
+environment variable ``KEGRU_PROGRESS=always`` asks for them anyway.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -26,14 +29,18 @@ def progress_bar(
     unit : str
         What is counted (``bp``, ``seq``, ``variant``); counts are shown with SI prefixes.
     enabled : bool
-        False gives a bar that prints nothing (its ``update`` still works).
+        False gives a bar that prints nothing (its ``update`` still works); True shows it
+        on a terminal (always with ``KEGRU_PROGRESS=always``).
     """
+    disable: bool | None = True
+    if enabled:
+        disable = False if os.environ.get("KEGRU_PROGRESS") == "always" else None
     return tqdm(
         total=total,
         desc=desc,
         unit=unit,
         unit_scale=True,
-        disable=not enabled,
+        disable=disable,
         file=sys.stderr,
         dynamic_ncols=True,
         mininterval=0.5,

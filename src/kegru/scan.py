@@ -91,7 +91,7 @@ class ScanSettings:
     window: int = 101
     step: int = 20
     threshold: float = 0.5
-    batch_size: int = 2048
+    batch_size: int = 10_000
     max_n_fraction: float = 0.1
     strand: str = DEFAULT_STRAND
     chunk_windows: int = CHUNK_WINDOWS
@@ -190,15 +190,15 @@ def plan_regions(
         rows, unknown = read_regions(regions, sizes)
         if unknown:
             logger.warning("%s: %d regions on chromosomes the genome lacks", regions, unknown)
-        planned = _merge([r for r in rows if r[0] in wanted and r[2] > r[1]])
+        planned = merge_regions([r for r in rows if r[0] in wanted and r[2] > r[1]])
     planned.sort(key=lambda r: (r[0], r[1]))
     if not planned:
         raise InputError("nothing to scan: no region on the chosen chromosomes", regions)
     return planned
 
 
-def _merge(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
-    """Overlapping regions of one chromosome merged into one."""
+def merge_regions(regions: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Regions sorted by chromosome and start, overlapping ones merged into one."""
     merged: list[list[Any]] = []
     for chrom, start, end in sorted(regions, key=lambda r: (r[0], r[1])):
         if merged and merged[-1][0] == chrom and start <= merged[-1][2]:
@@ -552,7 +552,7 @@ def scan_windows(
     window: int = 101,
     step: int = 20,
     threshold: float = 0.5,
-    batch_size: int = 2048,
+    batch_size: int = 10_000,
     max_n_fraction: float = 0.1,
     strand: str = DEFAULT_STRAND,
     chroms: list[str] | None = None,
@@ -614,7 +614,7 @@ def scan_file(
     step: int = 20,
     threshold: float = 0.5,
     sites: str | Path | None = None,
-    batch_size: int = 2048,
+    batch_size: int = 10_000,
     strand: str = DEFAULT_STRAND,
     device: str = "cpu",
     threads: int | None = None,

@@ -23,12 +23,13 @@ A/C/G/T/N in REF or ALT, REF running past the chromosome's end) raise
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -37,24 +38,19 @@ from kegru.attribution import log_odds
 from kegru.errors import InputError
 from kegru.estimators import Estimator, load_model
 from kegru.model_card import default_window
+from kegru.progress import progress_bar
 from kegru.sequences import open_text
 from kegru.strands import DEFAULT_STRAND, check_strand, predict_strands
 from kegru.validation import check_finite_scores
-
-COLUMNS = (
-    "chrom",
-    "pos",
-    "id",
-    "ref",
-    "alt",
-    "status",
-    "genome_ref",
-    "ref_score",
-    "alt_score",
-    "diff",
-    "log_odds_ratio",
-    "line",
+from kegru.variant_output import (
+    TsvOutput,
+    VcfOutput,
+    is_vcf_path,
+    open_output_text,
+    vcf_header,
 )
+
+logger = logging.getLogger(__name__)
 STATUSES = ("ok", "ref_mismatch", "unknown_chrom", "symbolic_alt")
 _ALLELE = re.compile(r"^[ACGTN]+$")
 #: The genome text shown for a mismatching REF is cut to this many bases.
@@ -72,8 +68,10 @@ class Variant:
         1-based position of REF's first base (VCF POS).
     id, ref, alt : str
         Upper-case alleles.
-    line : int
-        1-based line in the VCF.
+    line : int or None
+        1-based line in the VCF (None for records read through a tabix index).
+    record : str
+        The VCF data line the allele comes from (for VCF output).
     """
 
     chrom: str
@@ -81,7 +79,8 @@ class Variant:
     id: str
     ref: str
     alt: str
-    line: int
+    line: int | None
+    record: str = field(default="", compare=False, repr=False)
 
     @property
     def symbolic(self) -> bool:
@@ -89,44 +88,108 @@ class Variant:
         return not _ALLELE.match(self.alt)
 
 
-def read_vcf(path: str | Path) -> Iterator[Variant]:
+def read_vcf(
+    path: str | Path, regions: list[tuple[str, int, int]] | None = None
+) -> Iterator[Variant]:
     """Yield each ALT allele of each record of a VCF (plain or gzip), checked.
+
+    Parameters
+    ----------
+    path : str or Path
+        VCF, plain or gzip.
+    regions : list of (chrom, start, end), optional
+        Read only records starting in these 0-based half-open regions, through the tabix
+        index beside a bgzip VCF (needs pysam); see :func:`tabix_lines`.
 
     Raises
     ------
     InputError
-        A malformed data line, naming the file and line.
+        A malformed data line, naming the file and line (the record's position when read
+        through the index).
     """
+    for number, line in _data_lines(path) if regions is None else tabix_lines(path, regions):
+        yield from _parse_record(line, path, number)
+
+
+def _data_lines(path: str | Path) -> Iterator[tuple[int, str]]:
     with open_text(path) as handle:
         for number, raw in enumerate(handle, start=1):
             line = raw.rstrip("\r\n")
             if line.startswith("#") or not line.strip():  # meta lines, header, blank
                 continue
-            columns = line.split("\t")
-            if len(columns) < 5:
-                raise InputError(
-                    f"expected at least 5 tab-separated columns (CHROM POS ID REF ALT), "
-                    f"found {len(columns)}",
-                    path,
-                    number,
-                )
-            chrom, pos_text, name, ref, alts = (c.strip() for c in columns[:5])
-            try:
-                pos = int(pos_text)
-            except ValueError:
-                raise InputError(f"POS {pos_text!r} is not an integer", path, number) from None
-            if pos < 1:
-                raise InputError(f"POS {pos} is not positive (VCF is 1-based)", path, number)
-            ref = ref.upper()
-            if not _ALLELE.match(ref):
-                raise InputError(f"REF {ref!r} is not A/C/G/T/N bases", path, number)
-            for alt in alts.upper().split(","):
-                if not alt:
-                    raise InputError("empty ALT allele", path, number)
-                symbolic = alt.startswith("<") or alt in ("*", ".") or "[" in alt or "]" in alt
-                if not symbolic and not _ALLELE.match(alt):
-                    raise InputError(f"ALT {alt!r} is not A/C/G/T/N bases", path, number)
-                yield Variant(chrom, pos, name, ref, alt, number)
+            yield number, line
+
+
+def tabix_lines(
+    path: str | Path, regions: list[tuple[str, int, int]]
+) -> Iterator[tuple[None, str]]:
+    """Data lines of a bgzip VCF whose POS lies in ``regions``, read through its index.
+
+    Regions are taken in the order given (merge overlapping ones first, or a record is read
+    twice); chromosomes the VCF lacks yield nothing.
+
+    Raises
+    ------
+    InputError
+        pysam missing, no ``.tbi``/``.csi`` index beside the VCF, or a VCF that is not
+        bgzip-compressed.
+    """
+    try:
+        import pysam
+    except ImportError:
+        raise InputError(
+            "--regions on a VCF needs the optional package pysam: pip install 'kegru[vcf]'"
+        ) from None
+    if not any(Path(str(path) + suffix).is_file() for suffix in (".tbi", ".csi")):
+        raise InputError(
+            "--regions needs a tabix index beside the VCF (.tbi or .csi): compress it with "
+            "bgzip and run tabix -p vcf on it",
+            path,
+        )
+    try:
+        tabix = pysam.TabixFile(str(path))
+    except (OSError, ValueError) as error:
+        raise InputError(f"cannot open the indexed VCF: {error}", path) from None
+    with tabix:
+        contigs = set(tabix.contigs)
+        for chrom, start, end in regions:
+            if chrom not in contigs:
+                continue
+            for line in tabix.fetch(chrom, start, end):
+                fields = line.split("\t", 2)
+                # tabix returns records overlapping the region; keep those starting in it,
+                # so a record spanning two regions is read once.
+                if len(fields) > 1 and fields[1].isdigit() and start < int(fields[1]) <= end:
+                    yield None, line
+
+
+def _parse_record(line: str, path: str | Path, number: int | None) -> Iterator[Variant]:
+    """The ALT alleles of one VCF data line, checked (see :func:`read_vcf`)."""
+    columns = line.split("\t")
+    if len(columns) < 5:
+        raise InputError(
+            f"expected at least 5 tab-separated columns (CHROM POS ID REF ALT), "
+            f"found {len(columns)}",
+            path,
+            number,
+        )
+    chrom, pos_text, name, ref, alts = (c.strip() for c in columns[:5])
+    try:
+        pos = int(pos_text)
+    except ValueError:
+        raise InputError(f"POS {pos_text!r} is not an integer", path, number) from None
+    if pos < 1:
+        raise InputError(f"POS {pos} is not positive (VCF is 1-based)", path, number)
+    ref = ref.upper()
+    if not _ALLELE.match(ref):
+        raise InputError(f"REF {ref!r} is not A/C/G/T/N bases", path, number)
+    for alt in alts.upper().split(","):
+        if not alt:
+            raise InputError("empty ALT allele", path, number)
+        symbolic = alt.startswith("<") or alt in ("*", ".") or "[" in alt or "]" in alt
+        if not symbolic and not _ALLELE.match(alt):
+            raise InputError(f"ALT {alt!r} is not A/C/G/T/N bases", path, number)
+        yield Variant(chrom, pos, name, ref, alt, number, line)
 
 
 def allele_windows(left: str, allele: str, right: str, window: int) -> str:
@@ -169,25 +232,37 @@ def score_variants(
     window: int = 101,
     batch_size: int = 2000,
     strand: str = DEFAULT_STRAND,
+    regions: str | Path | None = None,
+    progress: bool = False,
+    note: str = "",
 ) -> dict[str, Any]:
-    """Score REF and ALT windows of every VCF allele; write the TSV (atomically).
+    """Score REF and ALT windows of every VCF allele; write the TSV or VCF (atomically).
 
     Parameters
     ----------
     estimator : Estimator
         Any trained model.
     vcf : str or Path
-        VCF (gzip ok).
+        VCF (gzip ok; bgzip with a tabix index for ``regions``).
     genome : str or Path
         FASTA genome (plain or bgzip; indexed with pyfaidx in kegru's cache).
     out : str or Path
-        Output TSV with the columns :data:`COLUMNS`.
+        Output: a ``.vcf``/``.vcf.gz`` gets the input records with INFO fields
+        (:mod:`kegru.variant_output`), anything else a TSV with the columns
+        :data:`kegru.variant_output.COLUMNS`.
     window : int
         Window width in bp.
     batch_size : int
         Alleles per ``predict_proba`` call.
     strand : str
         ``forward``, ``mean`` or ``max`` (:mod:`kegru.strands`).
+    regions : str or Path, optional
+        BED of regions: only records starting in them are read, through the VCF's tabix
+        index (needs pysam).
+    progress : bool
+        Show a progress bar counted in alleles.
+    note : str
+        Recorded in the VCF output's header (model, window, strand).
 
     Returns
     -------
@@ -198,21 +273,43 @@ def score_variants(
 
     if window < 1:
         raise InputError(f"--window must be positive, got {window}")
+    check_strand(strand)
     counts: Counter[str] = Counter()
+    vcf_out = is_vcf_path(out)
     with (
         Genome(genome) as reference,
         atomic_path(out) as tmp,
-        open(tmp, "w") as handle,
+        open_output_text(tmp, vcf_out and str(out).endswith("gz")) as handle,
+        progress_bar(None, "variants", "allele", enabled=progress) as bar,
     ):
-        handle.write("\t".join(COLUMNS) + "\n")
+        sink = VcfOutput(handle, vcf_header(vcf), note) if vcf_out else TsvOutput(handle)
+        planned = _planned_regions(regions, reference.sizes)
         pending: list[_Allele] = []
-        for variant in read_vcf(vcf):
+        for variant in read_vcf(vcf, planned):
             pending.append(_prepare(variant, reference, window, vcf))
             if len(pending) >= batch_size:
-                _score_and_write(estimator, pending, handle, counts, strand)
+                _score_and_write(estimator, pending, sink, counts, strand)
+                bar.update(len(pending))
                 pending = []
-        _score_and_write(estimator, pending, handle, counts, strand)
+        _score_and_write(estimator, pending, sink, counts, strand)
+        bar.update(len(pending))
+        sink.close()
     return {"alleles": sum(counts.values()), **{s: counts.get(s, 0) for s in STATUSES}}
+
+
+def _planned_regions(
+    regions: str | Path | None, sizes: dict[str, int]
+) -> list[tuple[str, int, int]] | None:
+    """The BED's regions on the genome's chromosomes, merged; None without a BED."""
+    if regions is None:
+        return None
+    from kegru.peaks import read_regions
+    from kegru.scan import merge_regions
+
+    rows, unknown = read_regions(regions, sizes)
+    if unknown:
+        logger.warning("%s: %d regions on chromosomes the genome lacks", regions, unknown)
+    return merge_regions(rows)
 
 
 @dataclass(frozen=True)
@@ -261,11 +358,11 @@ def _prepare(variant: Variant, reference: Any, window: int, vcf: str | Path) -> 
 def _score_and_write(
     estimator: Estimator,
     pending: list[_Allele],
-    handle: IO[str],
+    sink: TsvOutput | VcfOutput,
     counts: Counter[str],
     strand: str = DEFAULT_STRAND,
 ) -> None:
-    """Score the ok alleles of ``pending`` in one call and write one row per allele."""
+    """Score the ok alleles of ``pending`` in one call and write every allele."""
     sequences = [s for a in pending if a.status == "ok" for s in (a.ref_window, a.alt_window)]
     if any(len(s) < estimator.min_length for s in sequences):
         raise InputError(f"a variant window is shorter than the model's k ({estimator.min_length})")
@@ -273,29 +370,12 @@ def _score_and_write(
     check_finite_scores(probabilities, None, lambda i: f"allele window {i + 1}")
     ref_scores, alt_scores = iter(probabilities[0::2]), iter(probabilities[1::2])
     for allele in pending:
-        cells = ["NA"] * 4
+        scores = None
         if allele.status == "ok":
-            ref_score, alt_score = next(ref_scores), next(alt_scores)
-            cells = [
-                f"{ref_score:.6g}",
-                f"{alt_score:.6g}",
-                f"{alt_score - ref_score:.6g}",
-                f"{log_odds(alt_score) - log_odds(ref_score):.6g}",
-            ]
+            ref, alt = float(next(ref_scores)), float(next(alt_scores))
+            scores = (ref, alt, alt - ref, float(log_odds(alt) - log_odds(ref)))
         counts[allele.status] += 1
-        variant = allele.variant
-        row = [
-            variant.chrom,
-            str(variant.pos),
-            variant.id,
-            variant.ref,
-            variant.alt,
-            allele.status,
-            allele.genome_ref,
-            *cells,
-            str(variant.line),
-        ]
-        handle.write("\t".join(row) + "\n")
+        sink.write(allele, scores)
 
 
 def variants_file(
@@ -308,13 +388,26 @@ def variants_file(
     strand: str = DEFAULT_STRAND,
     device: str = "cpu",
     threads: int | None = None,
+    regions: str | Path | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
-    """What ``kegru variants`` runs: load the model, score the VCF, write the TSV.
+    """What ``kegru variants`` runs: load the model, score the VCF, write the TSV or VCF.
 
     ``window`` defaults to the model's training sequence length (its model card; 101 bp for
-    models saved without one).
+    models saved without one). See :func:`score_variants` for the rest.
     """
     check_strand(strand)
     window = default_window(model_dir, window)
     estimator = load_model(model_dir, device=device, threads=threads)
-    return score_variants(estimator, vcf, genome, out, window=window, strand=strand)
+    note = f"model={Path(model_dir).resolve().name},window={window},strand={strand}"
+    return score_variants(
+        estimator,
+        vcf,
+        genome,
+        out,
+        window=window,
+        strand=strand,
+        regions=regions,
+        progress=progress,
+        note=note,
+    )

@@ -36,6 +36,16 @@ def add_parser(subparsers) -> None:
         help="JASPAR CORE groups to match, comma-separated (vertebrates,fungi)",
     )
     parser.add_argument(
+        "--motif-db",
+        default=None,
+        help="match motifs against this MEME file (HOCOMOCO, CIS-BP, ...) instead of JASPAR",
+    )
+    parser.add_argument(
+        "--modisco",
+        action="store_true",
+        help="also run TF-MoDISco-lite on the attributions (pip install 'kegru[modisco]')",
+    )
+    parser.add_argument(
         "--window",
         type=int,
         default=None,
@@ -65,11 +75,16 @@ def run(args: argparse.Namespace) -> int:
         window=args.window,
         device=args.device,
         threads=args.threads,
+        motif_db=args.motif_db,
+        modisco=args.modisco,
+        progress=not args.quiet,
     )
     print(f"interpreted {summary['n_sequences']} sequences; results in {args.out}")
-    for motif in summary.get("motifs", []):
+    for motif in summary.get("motifs", []) + summary.get("modisco_motifs", []):
         print(
             f"{motif['motif']}\t{motif['consensus']}\t{motif['n_seqlets']} seqlets\t"
-            f"best JASPAR match: {motif['best_match']}"
+            f"best match: {motif['best_match']}"
         )
+    if "report" in summary:
+        print(f"motifs matched against {summary['motif_database']}: {args.out}/report.html")
     return 0

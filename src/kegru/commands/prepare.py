@@ -97,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
         valid_chroms=args.valid_chroms,
     )
     check_args(args, config)
-    manifest = prepare_dataset(args.peaks, args.genome, args.out, config, args.exclude)
+    manifest = prepare_dataset(
+        args.peaks, args.genome, args.out, config, args.exclude, progress=not args.quiet
+    )
     counts = manifest["counts"]
     splits = ", ".join(
         f"{name} {c['positives']}+{c['negatives']}" for name, c in counts.items() if sum(c.values())

@@ -56,7 +56,7 @@ def add_parser(subparsers) -> None:
         "--jobs", type=int, default=1, help="worker processes, one thread each (default 1)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=2048, help="windows per prediction batch (2048)"
+        "--batch-size", type=int, default=10_000, help="windows per prediction batch (10000)"
     )
     add_strand(parser)
     add_device_options(parser)

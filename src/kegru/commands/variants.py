@@ -18,7 +18,18 @@ def add_parser(subparsers) -> None:
     parser.add_argument("model_dir", help="model directory from kegru train")
     parser.add_argument("--vcf", required=True, help="VCF file (gzip ok)")
     parser.add_argument("--genome", required=True, help="genome FASTA (plain or bgzip)")
-    parser.add_argument("--out", required=True, help="output TSV")
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output: X.vcf or X.vcf.gz (bgzip) keeps the records and adds the scores as "
+        "INFO fields; any other name gets a TSV with one row per allele",
+    )
+    parser.add_argument(
+        "--regions",
+        default=None,
+        help="BED: score only records starting in these regions (bgzip VCF with a tabix "
+        "index; needs pysam)",
+    )
     add_window(parser, "window width centred on each allele")
     add_strand(parser)
     add_device_options(parser)
@@ -40,6 +51,8 @@ def run(args: argparse.Namespace) -> int:
         strand=args.strand,
         device=args.device,
         threads=args.threads,
+        regions=args.regions,
+        progress=not args.quiet,
     )
     flagged = ", ".join(f"{k} {v}" for k, v in summary.items() if k not in ("alleles", "ok"))
     print(
