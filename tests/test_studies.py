@@ -107,10 +107,11 @@ def test_trial_id_is_stable_and_shared_trials_run_once(data_dir):
         )
         == 3
     )
-    # paper = 12 grid + 2 more embeddings + 8 more sensitivity levels + 4 more families:
-    # the default KEGRU (Adam-80, init-train, k=5, stride=2, dim=100) is one trial.
+    # paper = 12 grid + 2 more embeddings + 8 more sensitivity levels + 4 more families + the
+    # package-default KEGRU: the paper's KEGRU (Adam-80, init-train, k=5, stride=2, dim=100,
+    # and the "KEGRU (paper)" baseline) is one trial.
     trials, membership = study_trials(builtin_study("paper"), [spec])
-    assert len(trials) == 12 + 2 + 8 + 4
+    assert len(trials) == 12 + 2 + 8 + 4 + 1
     shared = [parts for parts in membership.values() if len(parts) > 1]
     assert len(shared) == 1 and len(shared[0]) == 1 + 1 + 3 + 1
 
