@@ -15,6 +15,7 @@ Writes ``benchmarks/results/default_time.json``.
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import time
 from pathlib import Path
@@ -31,9 +32,10 @@ from kegru.sequences import read_labelled
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha_AC.seq.gz"
 
 
-def epoch_seconds(preset: str, data, epochs: int) -> float:
+def epoch_seconds(preset: str, data, epochs: int, changes: dict | None = None) -> float:
     """Median seconds of one training epoch (validation excluded) of ``preset``."""
-    model = KegruEstimator(preset=preset, epochs=epochs, patience=epochs, threads=1)
+    params = {"preset": preset, "epochs": epochs, "patience": epochs, "threads": 1}
+    model = KegruEstimator(**{**params, **(changes or {})})
     model.fit(data)
     return statistics.median(row["seconds"] for row in model.history_)
 
@@ -58,20 +60,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--study", type=Path, default=None, help="study with both presets")
     parser.add_argument("--note", default=None, help="conditions of the run")
+    parser.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="change the default preset (e.g. conv_filters=0); the JSON names the variant",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     positives = read_labelled(SHARED_DATA / REST)
     positives = positives.subset(list(range(min(args.n, len(positives)))))
     data = add_shuffled_negatives(positives, seed=0)
+    variant = {}
+    for text in args.param:
+        name, value = text.split("=", 1)
+        variant[name] = json.loads(value)
     seconds: dict[str, list[float]] = {"paper": [], "default": []}
     started = time.perf_counter()
     for _ in range(args.repeats):
         for preset in seconds:
-            seconds[preset].append(epoch_seconds(preset, data, args.epochs))
+            changes = variant if preset == "default" else None
+            seconds[preset].append(epoch_seconds(preset, data, args.epochs, changes))
     per_epoch = {preset: statistics.median(values) for preset, values in seconds.items()}
     epochs = epochs_run(args.study)
     record = {
         "sequences": len(data),
+        "default_changed": variant,
         "seconds_per_epoch": per_epoch,
         "all_epoch_seconds": seconds,
         "epoch_ratio": per_epoch["default"] / per_epoch["paper"],
@@ -83,7 +98,8 @@ def main() -> None:
         record["training_ratio"] = (per_epoch["default"] * epochs["default"]) / (
             per_epoch["paper"] * epochs["paper"]
         )
-    out = write_json(RESULTS_DIR / "default_time.json", record)
+    suffix = "".join(f"_{k}{v}" for k, v in variant.items())
+    out = write_json(RESULTS_DIR / f"default_time{suffix}.json", record)
     print(record)
     print(f"written: {out}")
 

@@ -179,3 +179,19 @@ def test_pretrain_then_init_reuses_lower_layers(tmp_path):
         KegruEstimator(**{**TINY, "units": 7}, init=str(base))._base_state()
     with pytest.raises(InputError, match="exclude"):
         pretrain(tmp_path / "sets.toml", tmp_path / "b2", exclude=("Z",), params=TINY)
+
+
+def test_attention_weights_per_token_after_pooled_convolution():
+    model = KegruEstimator(
+        pooling="attention", ensemble=2, epochs=1, dim=8, units=6, conv_filters=4, seed=3
+    ).fit(_tiny_training_set())
+    sequences = _random_dna(np.random.default_rng(5), 9, 20, 60)
+    weights = model.attention_weights(sequences)
+    counts = KmerTokenizer(k=5, stride=2).n_tokens(np.array([len(s) for s in sequences]))
+    assert [len(w) for w in weights] == list(counts)
+    for w in weights:
+        np.testing.assert_allclose(w.sum(), 1.0, rtol=1e-9)
+        assert np.all(w >= 0)
+        # tokens sharing a pooled position share its weight equally (pool 2)
+        full = len(w) // 2 * 2
+        np.testing.assert_allclose(w[0:full:2], w[1:full:2], rtol=1e-6)

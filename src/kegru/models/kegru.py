@@ -325,16 +325,32 @@ class KegruEstimator(TorchEstimator):
         return pair[inverse]
 
     def attention_weights(self, sequences: list[str]) -> list[np.ndarray]:
-        """Per-token attention weights of each sequence (pooling='attention' only)."""
+        """Per-token attention weights of each sequence (pooling='attention' only).
+
+        After a pooled convolution the attention reads pooled positions: each token gets an
+        equal share of its pooled position's weight. An ensemble gives its members' mean.
+        Each sequence's weights sum to one.
+        """
         if self.params["pooling"] != "attention":
             raise InputError("attention weights need a model trained with --pooling attention")
-        if self.params["ensemble"] > 1 or self.params["conv_pool"] > 1:
-            raise InputError("per-token attention weights need ensemble=1 and conv_pool=1")
         inputs = self._encode(list(sequences))
-        self.network_.eval()
+        network = self.network_.eval()
+        members = network.members if isinstance(network, EnsembleNetwork) else [network]
         with torch.inference_mode():
-            weights = self.network_.attention_weights(inputs["tokens"], inputs["lengths"])
-        return [w[:n].numpy() for w, n in zip(weights, inputs["lengths"].tolist(), strict=False)]
+            weights = torch.stack(
+                [
+                    member.attention_weights(inputs["tokens"], inputs["lengths"])
+                    for member in members
+                ]
+            ).mean(dim=0)
+        pool = int(self.params["conv_pool"]) if int(self.params["conv_filters"]) else 1
+        if pool > 1:
+            weights = weights.repeat_interleave(pool, dim=1) / pool
+        result = []
+        for row, n in zip(weights, inputs["lengths"].tolist(), strict=False):
+            kept = row[:n].double()
+            result.append((kept / kept.sum()).numpy())
+        return result
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:
