@@ -14,7 +14,7 @@ def add_parser(subparsers) -> None:
         help="train and evaluate KEGRU on a generated demo data set (no network needed)",
         description=__doc__,
     )
-    parser.add_argument("--out", default="demo_out", help="output directory (default demo_out)")
+    parser.add_argument("--out", default="demo_out", help="output directory (default %(default)s)")
     parser.add_argument(
         "--epochs", type=int, default=8, help="training epochs (default %(default)s)"
     )

@@ -19,13 +19,17 @@ def add_parser(subparsers) -> None:
     parser.add_argument("fasta", help="FASTA file of sequences to interpret (gzip ok)")
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument(
-        "--top", type=int, default=10, help="draw logos of the N top-scoring sequences (10)"
+        "--top",
+        type=int,
+        default=10,
+        help="draw logos of the N top-scoring sequences (default %(default)s)",
     )
     parser.add_argument(
         "--max-sequences",
         type=int,
         default=2000,
-        help="interpret at most this many sequences, the first in the file (2000; 0 = all)",
+        help="interpret at most this many sequences, the first in the file "
+        "(default %(default)s; 0 = all)",
     )
     parser.add_argument(
         "--no-motifs", action="store_true", help="skip motif discovery and JASPAR matching"

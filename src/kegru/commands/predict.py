@@ -17,7 +17,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("fasta", help="FASTA file (gzip ok; '-' reads standard input)")
     parser.add_argument("--out", required=True, help="output TSV: id<TAB>score")
     parser.add_argument(
-        "--batch-size", type=int, default=10_000, help="sequences per model call (10000)"
+        "--batch-size",
+        type=int,
+        default=10_000,
+        help="sequences per model call (default %(default)s)",
     )
     add_strand(parser)
     add_device_options(parser)

@@ -29,14 +29,19 @@ def add_parser(subparsers) -> None:
         "--genome", required=True, help="genome FASTA (plain or bgzip) or .2bit (needs py2bit)"
     )
     parser.add_argument("--out", required=True, help="output directory")
-    parser.add_argument("--width", type=int, default=101, help="window length (default 101)")
+    parser.add_argument(
+        "--width", type=int, default=101, help="window length (default %(default)s)"
+    )
     parser.add_argument("--top", type=int, default=None, help="keep the N strongest peaks")
     parser.add_argument("--exclude", default=None, help="BED of regions to avoid (blacklist)")
     parser.add_argument(
         "--chroms", type=_chrom_list, default=None, help="use only these chromosomes (a,b,c)"
     )
     parser.add_argument(
-        "--max-n-fraction", type=float, default=0.1, help="drop windows with more N (0.1)"
+        "--max-n-fraction",
+        type=float,
+        default=0.1,
+        help="drop windows with a larger share of N (default %(default)s)",
     )
     parser.add_argument(
         "--negatives",
@@ -45,22 +50,34 @@ def add_parser(subparsers) -> None:
         help="GC- and repeat-matched genomic windows (default), dinucleotide shuffles, or "
         "windows at a fixed offset from the peaks",
     )
-    parser.add_argument("--ratio", type=float, default=1.0, help="negatives per positive (1)")
     parser.add_argument(
-        "--flank-offset", type=int, default=1000, help="offset of flank negatives (1000 bp)"
+        "--ratio", type=float, default=1.0, help="negatives per positive (default %(default)s)"
     )
     parser.add_argument(
-        "--peak-flank", type=int, default=100, help="negatives keep this far from peaks (100 bp)"
+        "--flank-offset",
+        type=int,
+        default=1000,
+        help="offset of flank negatives in bp (default %(default)s)",
     )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument(
+        "--peak-flank",
+        type=int,
+        default=100,
+        help="bp negatives keep from peaks (default %(default)s)",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     parser.add_argument(
         "--test-chroms", type=_chrom_list, default=None, help="chromosomes of the test split"
     )
     parser.add_argument(
         "--valid-chroms", type=_chrom_list, default=None, help="chromosomes of the valid split"
     )
-    parser.add_argument("--valid-fraction", type=float, default=0.1, help="random split (0.1)")
-    parser.add_argument("--test-fraction", type=float, default=0.1, help="random split (0.1)")
+    parser.add_argument(
+        "--valid-fraction", type=float, default=0.1, help="random split (default %(default)s)"
+    )
+    parser.add_argument(
+        "--test-fraction", type=float, default=0.1, help="random split (default %(default)s)"
+    )
     parser.set_defaults(run=run, inputs=("peaks", "exclude"), seekable_inputs=("genome",))
 
 

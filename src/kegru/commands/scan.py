@@ -27,13 +27,15 @@ def add_parser(subparsers) -> None:
         "fasta", help="genome: FASTA (plain, bgzip or gzip) or .2bit (needs py2bit)"
     )
     add_window(parser, "window width")
-    parser.add_argument("--step", type=int, default=20, help="step between windows in bp (20)")
+    parser.add_argument(
+        "--step", type=int, default=20, help="step between windows in bp (default %(default)s)"
+    )
     parser.add_argument("--out", required=True, help="output bedGraph of per-window scores")
     parser.add_argument(
         "--threshold",
         type=float,
         default=0.5,
-        help="windows with P(bound) >= this are merged into sites (0.5)",
+        help="windows with P(bound) >= this are merged into sites (default %(default)s)",
     )
     parser.add_argument(
         "--sites", default=None, help="sites narrowPeak (default: OUT with .sites.bed instead)"
@@ -56,7 +58,10 @@ def add_parser(subparsers) -> None:
         "--jobs", type=int, default=1, help="worker processes, one thread each (default 1)"
     )
     parser.add_argument(
-        "--batch-size", type=int, default=10_000, help="windows per prediction batch (10000)"
+        "--batch-size",
+        type=int,
+        default=10_000,
+        help="windows per prediction batch (default %(default)s)",
     )
     add_strand(parser)
     add_device_options(parser)
