@@ -338,16 +338,7 @@ def prepare_dataset(
         _next_step(bar, 2)
         by_split = {s: [w for w in positives if w.split == s] for s in SPLITS}
         _require_positives_in_each_split(by_split, chromosomes, config, peaks_path)
-        # Negatives avoid every peak in the file (also ones not used as positives), its
-        # flank, excluded regions and the positive windows.
-        forbidden = MergedIntervals(
-            [
-                (p.chrom, max(0, p.start - config.peak_flank), p.end + config.peak_flank)
-                for p in peak_set.peaks
-            ]
-            + excluded_regions
-            + [(w.chrom, w.start, w.end) for w in positives]
-        )
+        forbidden = _forbidden(peak_set, excluded_regions, positives, config.peak_flank)
         negatives, negative_report = _negatives(
             by_split, allowed, chromosomes, genome, forbidden, config, rng
         )
@@ -362,9 +353,13 @@ def prepare_dataset(
     )
     _next_step(bar, 3)
     outputs = _write_outputs(out_dir, windows)
-    exclude = None
+    inputs = {
+        "peaks": {**_input_record(peaks_path), "format": peak_set.format},
+        "genome": {**_input_record(genome_path), "format": genome.format},
+        "exclude": None,
+    }
     if exclude_path is not None:
-        exclude = {
+        inputs["exclude"] = {
             **_input_record(exclude_path),
             "regions": len(excluded_regions),
             "regions_on_unknown_chromosomes": excluded_unknown,
@@ -372,11 +367,7 @@ def prepare_dataset(
     manifest = {
         "kegru_version": __version__,
         "command": "prepare",
-        "inputs": {
-            "peaks": {**_input_record(peaks_path), "format": peak_set.format},
-            "genome": {**_input_record(genome_path), "format": genome.format},
-            "exclude": exclude,
-        },
+        "inputs": inputs,
         "parameters": asdict(config),
         "seed": config.seed,
         "split": {
@@ -401,6 +392,21 @@ def prepare_dataset(
     bar.update(1)
     bar.close()
     return manifest
+
+
+def _forbidden(
+    peak_set: PeakSet,
+    excluded_regions: list[tuple[str, int, int]],
+    positives: list[Window],
+    flank: int,
+) -> MergedIntervals:
+    """Where negatives may not lie: every peak in the file (also ones not used as
+    positives) widened by ``flank`` bp, the excluded regions and the positive windows."""
+    return MergedIntervals(
+        [(p.chrom, max(0, p.start - flank), p.end + flank) for p in peak_set.peaks]
+        + excluded_regions
+        + [(w.chrom, w.start, w.end) for w in positives]
+    )
 
 
 def _chromosomes(
