@@ -1,6 +1,6 @@
 """Which LS-GKM kernel is best? Validation AUC of every kernel on the shared sets.
 
-For each data set of ``examples/shared_datasets.toml`` (and LS-GKM's NFE2 set) the data are
+For each data set of ``examples/shared_datasets.toml`` (LS-GKM's NFE2 set among them) the data are
 split exactly as ``kegru train`` / ``compare`` split them (seed 0, shuffled negatives added
 the same way); the kernels are trained on (a seeded stratified subset of) the training
 split and scored on the validation split, never on test. Kernels sharing a Gram matrix
@@ -20,11 +20,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import RESULTS_DIR, SHARED_DATA, environment
+from common import RESULTS_DIR, environment
 from sklearn.metrics import roc_auc_score
 
 REPO = Path(__file__).resolve().parents[1]
-NFE2 = SHARED_DATA / "lsgkm_nfe2" / "wgEncodeSydhTfbsGm12878Nfe2hStdAlnRep0"
 #: (kernel, C, gamma) settings compared; the Gram matrix each one reads.
 SETTINGS = [
     ("estimated", 1.0, 1.0, "estimated"),
@@ -46,11 +45,15 @@ def datasets(names: list[str] | None) -> list[tuple[str, object]]:
     out = []
     for spec in read_datasets(REPO / "examples" / "shared_datasets.toml"):
         if names is None or spec.name in names:
-            data = prepare_data(spec.train, spec.test, spec.format, spec.negatives_file, seed=0)
+            data = prepare_data(
+                spec.train,
+                spec.test,
+                spec.format,
+                spec.negatives_file,
+                seed=0,
+                test_negatives_path=spec.test_negatives_file,
+            )
             out.append((spec.name, data))
-    if names is None or "lsgkm_nfe2" in names:
-        nfe2 = prepare_data(f"{NFE2}.tr.fa.gz", None, None, f"{NFE2}.neg.tr.fa.gz", seed=0)
-        out.append(("lsgkm_nfe2", nfe2))
     return out
 
 
@@ -96,7 +99,9 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-train", type=int, default=2000)
-    parser.add_argument("--datasets", nargs="+", help="names (default: all shared sets + NFE2)")
+    parser.add_argument(
+        "--datasets", nargs="+", help="names (default: every set of examples/shared_datasets.toml)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--note", default="2-core machine shared with other agents' jobs")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "gkm_kernels.json")

@@ -37,7 +37,8 @@ def test_default_preset_and_explicit_values_win():
     model = KegruEstimator(units=50)
     assert model.params["preset"] == "default"
     assert model.params["units"] == 50
-    assert model.params["conv_filters"] == DEFAULT_PRESET["conv_filters"] > 0
+    assert model.params["shift"] == DEFAULT_PRESET["shift"] > 0
+    assert model.params["rc"] == "conjoined" and model.params["conv_filters"] == 0
     assert KegruEstimator(preset="paper", pooling="max").params["pooling"] == "max"
     with pytest.raises(InputError, match="preset"):
         make_estimator("kegru", preset="best")

@@ -120,3 +120,27 @@ def test_missing_file_and_unknown_format(tmp_path, capsys):
         read_labelled(tmp_path / "absent.csv")
     with pytest.raises(InputError, match="unknown format"):
         read_labelled(tmp_path, format="bam")
+
+
+def test_test_negatives_file_labels_the_test_set(fixture_data, tmp_path):
+    """A positives-only test FASTA takes its negatives from a file (LS-GKM's layout)."""
+    from kegru.datasets_config import read_datasets
+    from kegru.pipeline import prepare_data
+
+    positives = fixture_data / "oct4_mafk/sample.fa"
+    negatives = fixture_data / "oct4_mafk/sample2.fa"
+    toml = tmp_path / "datasets.toml"
+    toml.write_text(
+        f'[[dataset]]\nname = "x"\ntrain = "{positives}"\nnegatives_file = "{negatives}"\n'
+        f'test = "{positives}"\ntest_negatives_file = "{negatives}"\n'
+    )
+    (spec,) = read_datasets(toml)
+    assert spec.test_negatives_file == negatives.resolve()
+    data = prepare_data(
+        spec.train, spec.test, None, spec.negatives_file, test_negatives_path=negatives
+    )
+    n_pos, n_neg = len(read_fasta(positives)), len(read_fasta(negatives))
+    assert int(data.test.labels.sum()) == n_pos and len(data.test) == n_pos + n_neg
+    assert data.test_negatives == "file"
+    with pytest.raises(InputError, match="separate test file"):
+        prepare_data(spec.train, None, None, spec.negatives_file, test_negatives_path=negatives)

@@ -10,6 +10,7 @@ Each ``[[dataset]]`` table names one experiment::
     format = "deepbind"                      # optional, forces the input format
     negatives = "dinucleotide shuffles"      # optional, the kind of negatives (recorded)
     negatives_file = "data/negatives.fa"     # optional FASTA of negatives (train = positives)
+    test_negatives_file = "data/neg_test.fa" # optional FASTA of test negatives (test = positives)
     max_train = 2000                         # optional cap on training records (quick studies)
 
 Relative paths resolve against the TOML file's directory.
@@ -28,7 +29,7 @@ from kegru.sequences import FORMATS
 
 #: keys a ``[[dataset]]`` table may hold.
 DATASET_KEYS = ("name", "train", "test", "group", "format", "negatives", "negatives_file")
-DATASET_KEYS += ("max_train",)
+DATASET_KEYS += ("test_negatives_file", "max_train")
 DEFAULT_GROUP = "all"
 
 
@@ -52,6 +53,8 @@ class DatasetSpec:
         The kind of negatives, as the user describes it (recorded with the results).
     negatives_file : Path or None
         FASTA of negatives when ``train`` holds positives only.
+    test_negatives_file : Path or None
+        FASTA of test negatives when ``test`` holds positives only (otherwise shuffles).
     max_train : int or None
         Keep at most this many records of the training file (its train split for a split
         directory), drawn at random with the trial's seed.
@@ -64,6 +67,7 @@ class DatasetSpec:
     format: str | None = None
     negatives: str | None = None
     negatives_file: Path | None = None
+    test_negatives_file: Path | None = None
     max_train: int | None = None
 
     def identity(self) -> dict[str, Any]:
@@ -160,6 +164,11 @@ def _dataset_spec(table: dict[str, Any], path: Path, line: int | None) -> Datase
         negatives=table.get("negatives"),
         negatives_file=(
             _existing(table["negatives_file"], path, line) if "negatives_file" in table else None
+        ),
+        test_negatives_file=(
+            _existing(table["test_negatives_file"], path, line)
+            if "test_negatives_file" in table
+            else None
         ),
         max_train=max_train,
     )

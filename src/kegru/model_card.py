@@ -118,6 +118,7 @@ def training_card(
     test: str | Path | None,
     negatives_path: str | Path | None,
     lengths: np.ndarray,
+    test_negatives_path: str | Path | None = None,
     negatives: str,
     test_negatives: str,
     command_line: list[str] | None = None,
@@ -128,7 +129,7 @@ def training_card(
     ----------
     dataset : str
         Name of the data set.
-    train, test, negatives_path : str or Path
+    train, test, negatives_path, test_negatives_path : str or Path
         The input files (or split directory) as given to training.
     lengths : numpy.ndarray, shape=(n,)
         Lengths of the training sequences in bp.
@@ -147,7 +148,7 @@ def training_card(
         test_negatives = negatives if test is None else test_negatives
     return {
         "dataset": dataset,
-        "inputs": input_records([train, test, negatives_path]),
+        "inputs": input_records([train, test, negatives_path, test_negatives_path]),
         "prepared_from": prepared,
         "sequence_length": int(values[np.argmax(counts)]),
         "sequence_lengths": {

@@ -84,13 +84,18 @@ def prepare_data(
     test_fraction: float = 0.1,
     seed: int = 0,
     min_length: int = 1,
+    test_negatives_path: str | Path | None = None,
 ) -> PreparedData:
     """Read, complete and split the data the way the paper does.
 
     Positives-only data (DeepBind ``_AC`` files) is split first and then gets one
     dinucleotide shuffle per positive, each shuffle in its source's split, so no shuffle
-    of a training sequence lands in the validation or test set.
+    of a training sequence lands in the validation or test set. A positives-only ``test``
+    file takes its negatives from ``test_negatives_path`` (a FASTA, e.g. LS-GKM's
+    ``*.neg.test.fa``) when given, otherwise from dinucleotide shuffles.
     """
+    if test_negatives_path is not None and test is None:
+        raise InputError("test negatives need a separate test file (--test)", test_negatives_path)
     data = read_labelled(train, format=format, negatives_path=negatives_path)
     data.require_min_length(min_length, "the model's minimum length")
     if data.positives_only and data.split is None:
@@ -101,7 +106,7 @@ def prepare_data(
     split = assign_splits(data, test is not None, valid_fraction, test_fraction, seed)
     data.split = split
     if test is not None:
-        test_data = read_labelled(test, format=format)
+        test_data = read_labelled(test, format=format, negatives_path=test_negatives_path)
         test_data.require_min_length(min_length, "the model's minimum length")
         test_data = _with_negatives(test_data, seed + 1)
     else:
@@ -156,6 +161,7 @@ def train_and_evaluate(
     progress: bool = True,
     dataset_name: str | None = None,
     negatives_path: str | Path | None = None,
+    test_negatives_path: str | Path | None = None,
     valid_fraction: float = 0.1,
     test_fraction: float = 0.1,
     command_line: list[str] | None = None,
@@ -188,6 +194,8 @@ def train_and_evaluate(
         Show progress bars.
     dataset_name : str, optional
         Name recorded in the metrics (default: the training file's name).
+    negatives_path, test_negatives_path : str or Path, optional
+        FASTA files of negatives when ``train`` (``test``) holds positives only.
     command_line : list of str, optional
         The command that trained the model, recorded in its model card.
     overwrite : bool
@@ -223,6 +231,7 @@ def train_and_evaluate(
         test_fraction,
         seed,
         min_length=estimator.min_length,
+        test_negatives_path=test_negatives_path,
     )
     name = dataset_name or _dataset_name(train)
     logger.info(
@@ -239,6 +248,7 @@ def train_and_evaluate(
         train=train,
         test=test,
         negatives_path=negatives_path,
+        test_negatives_path=test_negatives_path,
         lengths=np.asarray([len(s) for s in data.train.sequences]),
         negatives=data.negatives,
         test_negatives=data.test_negatives,

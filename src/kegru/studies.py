@@ -724,7 +724,11 @@ def check_study_inputs(trials: list[Trial]) -> None:
         seen.add(spec.name)
         parts = [read_labelled(spec.train, format=spec.format, negatives_path=spec.negatives_file)]
         if spec.test is not None:
-            parts.append(read_labelled(spec.test, format=spec.format))
+            parts.append(
+                read_labelled(
+                    spec.test, format=spec.format, negatives_path=spec.test_negatives_file
+                )
+            )
         for part in parts:
             part.require_min_length(minimum[spec.name], "the shortest a model of the study needs")
 

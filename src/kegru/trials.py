@@ -255,6 +255,7 @@ def _train(
         progress=False,
         dataset_name=trial.dataset.name,
         negatives_path=negatives_path,
+        test_negatives_path=trial.dataset.test_negatives_file,
         staged=False,
     )
     return metrics

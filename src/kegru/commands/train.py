@@ -134,6 +134,11 @@ def add_parser(subparsers) -> None:
         help="replace --out even when it is a non-empty directory that is not a kegru model",
     )
     parser.add_argument("--negatives", default=None, help="FASTA of negatives (TRAIN = positives)")
+    parser.add_argument(
+        "--test-negatives",
+        default=None,
+        help="FASTA of test negatives (--test = positives; default: dinucleotide shuffles)",
+    )
     family_option(
         parser.add_argument("--epochs", type=int, default=None, help="maximum epochs"), "epochs"
     )
@@ -155,7 +160,7 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     add_format(parser)
     add_run_options(parser)
-    parser.set_defaults(run=run, inputs=("train", "test", "negatives"))
+    parser.set_defaults(run=run, inputs=("train", "test", "negatives", "test_negatives"))
 
 
 def check_args(args: argparse.Namespace, params: dict) -> None:
@@ -200,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         dataset_name=args.name,
         negatives_path=args.negatives,
+        test_negatives_path=args.test_negatives,
         valid_fraction=args.valid_fraction,
         test_fraction=args.test_fraction,
         command_line=args.command_line,

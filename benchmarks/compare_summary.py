@@ -1,0 +1,92 @@
+"""Summarise a ``kegru compare`` run: the table, per negative kind, wins and Wilcoxon p.
+
+Reads ``DIR/comparison.csv`` of ``kegru compare --datasets examples/shared_datasets.toml``
+(or any DATASETS.toml given with ``--datasets``) and writes, for every model setting: test
+AUC and APS per data set, the mean over all sets and over each kind of negatives
+(dinucleotide shuffles vs genomic, as the DATASETS.toml's ``negatives`` says), training
+seconds, and for the default KEGRU against every other setting the mean AUC difference, the
+sets it wins and the two-sided paired Wilcoxon signed-rank p::
+
+    python benchmarks/compare_summary.py DIR [--datasets FILE] [--out FILE.json]
+
+Writes ``benchmarks/results/compare_full.json`` by default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pandas as pd
+from common import RESULTS_DIR, environment
+
+from kegru.datasets_config import read_datasets
+from kegru.study_tables import paired_wilcoxon
+
+REFERENCE = "KEGRU"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def negative_kinds(datasets: Path) -> dict[str, str]:
+    """data set name -> ``genomic`` or ``shuffled`` (from its ``negatives`` description)."""
+    kinds = {}
+    for spec in read_datasets(datasets):
+        text = (spec.negatives or "").lower()
+        kinds[spec.name] = "genomic" if "genomic" in text else "shuffled"
+    return kinds
+
+
+def summarise(table: pd.DataFrame, kinds: dict[str, str]) -> dict:
+    """The summary record of one comparison table (columns of ``comparison.csv``)."""
+    table = table.assign(kind=table["dataset"].map(kinds))
+    auc = table.pivot_table(index="dataset", columns="setting", values="auc")
+    aps = table.pivot_table(index="dataset", columns="setting", values="aps")
+    seconds = table.groupby("setting")["train_seconds"].sum()
+    by_kind = table.groupby(["kind", "setting"])["auc"].mean().unstack("kind")
+    record: dict = {
+        "auc": auc.round(4).to_dict(),
+        "aps": aps.round(4).to_dict(),
+        "mean_auc": auc.mean().round(4).to_dict(),
+        "mean_aps": aps.mean().round(4).to_dict(),
+        "mean_auc_by_negatives": by_kind.round(4).to_dict(),
+        "sets_by_negatives": {
+            kind: sorted(n for n, k in kinds.items() if k == kind and n in auc.index)
+            for kind in sorted(set(kinds.values()))
+        },
+        "train_seconds_total": seconds.round(1).to_dict(),
+        "against_reference": {},
+    }
+    if REFERENCE not in auc:
+        return record
+    for setting in auc.columns:
+        if setting == REFERENCE:
+            continue
+        pair = auc[[REFERENCE, setting]].dropna()
+        record["against_reference"][setting] = {
+            "sets": len(pair),
+            "mean_auc_difference": round(float((pair[REFERENCE] - pair[setting]).mean()), 4),
+            "reference_higher_on": int((pair[REFERENCE] > pair[setting]).sum()),
+            "wilcoxon_p": paired_wilcoxon(pair[REFERENCE].to_numpy(), pair[setting].to_numpy()),
+        }
+    return record
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("compare_dir", type=Path, help="output directory of kegru compare")
+    parser.add_argument("--datasets", type=Path, default=REPO / "examples" / "shared_datasets.toml")
+    parser.add_argument("--out", type=Path, default=RESULTS_DIR / "compare_full.json")
+    parser.add_argument("--note", default=None, help="conditions of the run")
+    args = parser.parse_args()
+    table = pd.read_csv(args.compare_dir / "comparison.csv")
+    record = summarise(table, negative_kinds(args.datasets))
+    record["environment"] = environment(args.note)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(json.dumps({k: record[k] for k in ("mean_auc", "against_reference")}, indent=2))
+    print(f"written: {args.out}")
+
+
+if __name__ == "__main__":
+    main()
