@@ -43,7 +43,7 @@ def test_default_preset_and_explicit_values_win():
     with pytest.raises(InputError, match="preset"):
         make_estimator("kegru", preset="best")
     with pytest.raises(InputError, match="conv_width"):
-        make_estimator("kegru", conv_width=4)
+        make_estimator("kegru", conv_filters=8, conv_width=4)
     with pytest.raises(InputError, match="ensemble"):
         make_estimator("kegru", ensemble=0)
     assert (
@@ -184,7 +184,14 @@ def test_pretrain_then_init_reuses_lower_layers(tmp_path):
 
 def test_attention_weights_per_token_after_pooled_convolution():
     model = KegruEstimator(
-        pooling="attention", ensemble=2, epochs=1, dim=8, units=6, conv_filters=4, seed=3
+        pooling="attention",
+        ensemble=2,
+        epochs=1,
+        dim=8,
+        units=6,
+        conv_filters=4,
+        conv_pool=2,
+        seed=3,
     ).fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(5), 9, 20, 60)
     weights = model.attention_weights(sequences)

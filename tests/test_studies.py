@@ -116,6 +116,19 @@ def test_trial_id_is_stable_and_shared_trials_run_once(data_dir):
     assert len(shared) == 1 and len(shared[0]) == 1 + 1 + 3 + 1
 
 
+def test_trial_run_under_other_defaults_is_not_reused(data_dir, monkeypatch):
+    """Changing a family's default (as a new release may) gives its trials new ids."""
+    from kegru.models import kegru as kegru_module
+
+    spec = read_datasets(data_dir / "datasets.toml")[0]
+    before = Trial(spec, "kegru", {}, 0).trial_id
+    paper = Trial(spec, "kegru", {"preset": "paper"}, 0).trial_id
+    changed = {**kegru_module.DEFAULT_PRESET, "units": 65}
+    monkeypatch.setitem(kegru_module.PRESETS, "default", changed)
+    assert Trial(spec, "kegru", {}, 0).trial_id != before
+    assert Trial(spec, "kegru", {"preset": "paper"}, 0).trial_id == paper
+
+
 def test_user_study_crosses_parameters(data_dir):
     study = read_user_study(data_dir / "study.toml")
     assert [s.params for s in study.settings] == [{"dim": 16, "units": 8}, {"dim": 16, "units": 12}]
@@ -284,9 +297,12 @@ def test_compare_writes_table_and_figure2(data_dir, tmp_path):
         "train_seconds",
         "negatives",
         "setting",
+        "valid_auc",
     ]
     assert len(table) == 6  # KEGRU (default), KEGRU (paper) and GC on two sets
     assert sorted(table["setting"].unique()) == ["GC control", "KEGRU", "KEGRU (paper)"]
+    kegru_rows = table[table["model"] == "kegru"]
+    assert kegru_rows["valid_auc"].between(0, 1).all()
     assert (out / "comparison.csv").exists() and (out / "figure2.png").exists()
     assert "Figure 2" in (out / "report.html").read_text()
     assert main(["report", str(out)]) == 0

@@ -3,7 +3,8 @@
 A comparison is the ``baselines`` study restricted to the chosen families; it shares the
 study machinery, so finished trials are reused and a killed run resumes. It writes
 ``DIR/comparison.csv`` (dataset, model, auc, aps, train_seconds, negatives, setting: the
-model's label, e.g. ``KEGRU`` for the default preset and ``KEGRU (paper)``) and
+model's label, e.g. ``KEGRU`` for the default preset and ``KEGRU (paper)``; valid_auc: the
+fitted model's validation AUC, empty for families without a validation split) and
 ``DIR/figure2.png`` (KEGRU AUC against each baseline, diagonal, paired Wilcoxon p) beside the
 study's own ``results.csv`` and ``report.html``.
 """
@@ -22,7 +23,16 @@ from kegru.studies import load_study, run_study
 from kegru.study_tables import baseline_pairs, long_results, read_study_results
 
 COMPARISON_FILE = "comparison.csv"
-COMPARISON_COLUMNS = ["dataset", "model", "auc", "aps", "train_seconds", "negatives", "setting"]
+COMPARISON_COLUMNS = [
+    "dataset",
+    "model",
+    "auc",
+    "aps",
+    "train_seconds",
+    "negatives",
+    "setting",
+    "valid_auc",
+]
 
 
 def parse_models(text: str) -> tuple[str, ...]:

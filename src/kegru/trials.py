@@ -72,11 +72,17 @@ class Trial:
     seed: int = 0
 
     def identity(self) -> dict[str, Any]:
-        """The JSON-able description the id is the hash of."""
+        """The JSON-able description the id is the hash of.
+
+        ``params`` holds only what the trial sets; ``defaults`` fingerprints the values
+        everything else falls back on, so a trial finished under other package defaults
+        (e.g. before the default preset changed) is never reused as this one.
+        """
         return {
             **self.dataset.identity(),
             "model": self.model,
             "params": self.params,
+            "defaults": defaults_fingerprint(self.model, self.params),
             "seed": self.seed,
         }
 
@@ -85,6 +91,16 @@ class Trial:
         """12 hex digits of the SHA-1 of the canonical JSON of :meth:`identity`."""
         canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha1(canonical.encode()).hexdigest()[:12]
+
+
+def defaults_fingerprint(model: str, params: dict[str, Any]) -> str:
+    """8 hex digits of the SHA-1 of the family defaults that ``params`` falls back on."""
+    from kegru.estimators import estimator_class
+
+    defaults = estimator_class(model).preset_defaults(params)
+    defaults = {k: v for k, v in defaults.items() if k not in NOT_REPORTED}
+    canonical = json.dumps(defaults, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(canonical.encode()).hexdigest()[:8]
 
 
 def trial_dir(study_dir: str | Path, trial: Trial) -> Path:
