@@ -40,20 +40,12 @@ SETTINGS = [
 def datasets(names: list[str] | None) -> list[tuple[str, object]]:
     """(name, PreparedData) of the shared sets (all, or ``names``), split as kegru train does."""
     from kegru.datasets_config import read_datasets
-    from kegru.pipeline import prepare_data
+    from kegru.pipeline import prepare_dataset
 
     out = []
     for spec in read_datasets(REPO / "examples" / "shared_datasets.toml"):
         if names is None or spec.name in names:
-            data = prepare_data(
-                spec.train,
-                spec.test,
-                spec.format,
-                spec.negatives_file,
-                seed=0,
-                test_negatives_path=spec.test_negatives_file,
-            )
-            out.append((spec.name, data))
+            out.append((spec.name, prepare_dataset(spec, seed=0)))
     return out
 
 

@@ -158,20 +158,19 @@ def _dataset_spec(table: dict[str, Any], path: Path, line: int | None) -> Datase
     return DatasetSpec(
         name=name,
         train=_existing(table["train"], path, line),
-        test=_existing(table["test"], path, line) if "test" in table else None,
+        test=_optional_path(table, "test", path, line),
         group=str(table.get("group", DEFAULT_GROUP)),
         format=fmt,
         negatives=table.get("negatives"),
-        negatives_file=(
-            _existing(table["negatives_file"], path, line) if "negatives_file" in table else None
-        ),
-        test_negatives_file=(
-            _existing(table["test_negatives_file"], path, line)
-            if "test_negatives_file" in table
-            else None
-        ),
+        negatives_file=_optional_path(table, "negatives_file", path, line),
+        test_negatives_file=_optional_path(table, "test_negatives_file", path, line),
         max_train=max_train,
     )
+
+
+def _optional_path(table: dict[str, Any], key: str, path: Path, line: int | None) -> Path | None:
+    """The existing file ``table[key]`` names, or None when the table leaves it out."""
+    return _existing(table[key], path, line) if key in table else None
 
 
 def _existing(value: Any, path: Path, line: int | None) -> Path:

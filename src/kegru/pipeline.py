@@ -20,7 +20,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -47,6 +47,9 @@ from kegru.validation import (
     check_positive,
     option_label,
 )
+
+if TYPE_CHECKING:
+    from kegru.datasets_config import DatasetSpec
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +128,19 @@ def prepare_data(
         split=split,
         negatives=data.negatives,
         test_negatives=test_data.negatives,
+    )
+
+
+def prepare_dataset(spec: DatasetSpec, seed: int = 0, min_length: int = 1) -> PreparedData:
+    """:func:`prepare_data` on every input a ``[[dataset]]`` table names, split as training does."""
+    return prepare_data(
+        spec.train,
+        spec.test,
+        spec.format,
+        spec.negatives_file,
+        seed=seed,
+        min_length=min_length,
+        test_negatives_path=spec.test_negatives_file,
     )
 
 

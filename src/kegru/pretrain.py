@@ -21,7 +21,7 @@ import numpy as np
 from kegru.atomic import write_json
 from kegru.datasets_config import DatasetSpec, read_datasets
 from kegru.errors import InputError
-from kegru.pipeline import prepare_data
+from kegru.pipeline import prepare_dataset
 from kegru.sequences import LabelledSequences, concatenate
 
 PRETRAIN_FILE = "pretrain.json"
@@ -31,9 +31,7 @@ def _dataset_splits(
     spec: DatasetSpec, seed: int, max_per_dataset: int | None
 ) -> tuple[LabelledSequences, LabelledSequences | None]:
     """The training and validation splits of one data set (its test split is never read)."""
-    data = prepare_data(
-        spec.train, spec.test, spec.format, spec.negatives_file, seed=seed, min_length=1
-    )
+    data = prepare_dataset(spec, seed=seed)
     train = data.train
     if max_per_dataset is not None and len(train) > max_per_dataset:
         keep = np.random.default_rng(seed).choice(len(train), max_per_dataset, replace=False)

@@ -89,18 +89,18 @@ class Trial:
     @property
     def trial_id(self) -> str:
         """12 hex digits of the SHA-1 of the canonical JSON of :meth:`identity`."""
-        canonical = json.dumps(self.identity(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha1(canonical.encode()).hexdigest()[:12]
+        return _digest(self.identity(), 12)
 
 
 def defaults_fingerprint(model: str, params: dict[str, Any]) -> str:
     """8 hex digits of the SHA-1 of the family defaults that ``params`` falls back on."""
-    from kegru.estimators import estimator_class
+    return _digest(_fallback_defaults(model, params), 8)
 
-    defaults = estimator_class(model).preset_defaults(params)
-    defaults = {k: v for k, v in defaults.items() if k not in NOT_REPORTED}
-    canonical = json.dumps(defaults, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha1(canonical.encode()).hexdigest()[:8]
+
+def _digest(value: Any, digits: int) -> str:
+    """The first ``digits`` hex digits of the SHA-1 of ``value``'s canonical JSON."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha1(canonical.encode()).hexdigest()[:digits]
 
 
 def trial_dir(study_dir: str | Path, trial: Trial) -> Path:
@@ -281,12 +281,17 @@ def _train(
 NOT_REPORTED = ("verbose", "threads", "device", "seed")
 
 
-def effective_params(trial: Trial) -> dict[str, Any]:
-    """Every hyper-parameter of the trial's family: its defaults with the trial's values."""
+def _fallback_defaults(model: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The family defaults ``params`` falls back on, run settings left out."""
     from kegru.estimators import estimator_class
 
-    defaults = estimator_class(trial.model).preset_defaults(trial.params)
-    merged = {**defaults, **trial.params}
+    defaults = estimator_class(model).preset_defaults(params)
+    return {k: v for k, v in defaults.items() if k not in NOT_REPORTED}
+
+
+def effective_params(trial: Trial) -> dict[str, Any]:
+    """Every hyper-parameter of the trial's family: its defaults with the trial's values."""
+    merged = {**_fallback_defaults(trial.model, trial.params), **trial.params}
     return {k: v for k, v in merged.items() if k not in NOT_REPORTED}
 
 
