@@ -8,7 +8,11 @@ seconds, and for the default KEGRU against every other setting the mean AUC diff
 sets it wins and the two-sided paired Wilcoxon signed-rank p::
 
     python benchmarks/compare_summary.py DIR [--datasets FILE] [--out FILE.json]
+        [--baselines OLD_DIR/comparison.csv]
 
+``--baselines`` adds the rows of every setting that ``DIR`` did not train from an earlier
+comparison of the same data sets (same code for those families, same splits and seeds), so a
+change to KEGRU needs only its own trials rerun; the record names the file it took them from.
 Writes ``benchmarks/results/compare_full.json`` by default.
 """
 
@@ -78,9 +82,23 @@ def main() -> None:
     parser.add_argument("--datasets", type=Path, default=REPO / "examples" / "shared_datasets.toml")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "compare_full.json")
     parser.add_argument("--note", default=None, help="conditions of the run")
+    parser.add_argument(
+        "--baselines", type=Path, default=None, help="comparison.csv of settings not rerun"
+    )
     args = parser.parse_args()
     table = pd.read_csv(args.compare_dir / "comparison.csv")
+    if args.baselines is not None:
+        earlier = pd.read_csv(args.baselines)
+        table = pd.concat([table, earlier[~earlier["setting"].isin(table["setting"])]])
     record = summarise(table, negative_kinds(args.datasets))
+    if args.baselines is not None:
+        record["baselines_from"] = {
+            "file": str(args.baselines.resolve().relative_to(REPO)),
+            "settings": sorted(
+                set(earlier["setting"])
+                - set(pd.read_csv(args.compare_dir / "comparison.csv")["setting"])
+            ),
+        }
     record["environment"] = environment(args.note)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")

@@ -265,7 +265,7 @@ def test_conjoined_model_is_scored_once(tiny_data, tmp_path, monkeypatch):
     monkeypatch.setattr(KegruEstimator, "_predict_network", counting)
     fasta = _fasta(tmp_path / "x.fa", _random_dna(np.random.default_rng(4), 10, LENGTH))
     assert main(["predict", str(model_dir), str(fasta), "--out", str(tmp_path / "p.tsv")]) == 0
-    assert calls == [20]  # both strands once, inside the model: not four times
+    assert calls == [40]  # both strands and both k-mer phases in one call, inside the model
 
 
 # --------------------------------------------------------------------------- messages

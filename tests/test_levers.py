@@ -16,6 +16,7 @@ from kegru.models.kegru import (
     KegruEstimator,
     shifted_batch,
 )
+from kegru.sequences import reverse_complement
 from kegru.studies import builtin_study, study_trials
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import TrainConfig, make_optimizer, make_scheduler
@@ -38,7 +39,9 @@ def test_default_preset_and_explicit_values_win():
     assert model.params["preset"] == "default"
     assert model.params["units"] == 50
     assert model.params["shift"] == DEFAULT_PRESET["shift"] > 0
-    assert model.params["rc"] == "conjoined" and model.params["conv_filters"] == 0
+    assert model.params["rc"] == "conjoined" and model.params["conv_filters"] == 128
+    assert model.params["ensemble"] == 1 and not model.params["strand_sampling"]
+    assert model.params["average_phases"] and not PAPER_PRESET["average_phases"]
     assert KegruEstimator(preset="paper", pooling="max").params["pooling"] == "max"
     with pytest.raises(InputError, match="preset"):
         make_estimator("kegru", preset="best")
@@ -128,9 +131,9 @@ def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
     expected = 1 / (1 + np.exp(-mean.numpy().astype(np.float64)))
     conjoined = model.predict_proba(sequences)  # default rc=conjoined: mean of both strands
     assert members_differ
-    model.set_params(rc="none")
+    model.set_params(rc="none", average_phases=False)
     np.testing.assert_allclose(model.predict_proba(sequences), expected, rtol=1e-5)
-    model.set_params(rc="conjoined")
+    model.set_params(rc="conjoined", average_phases=True)
     model.save(tmp_path / "m")
     loaded = KegruEstimator.load(tmp_path / "m")
     assert np.array_equal(loaded.predict_proba(sequences), conjoined)
@@ -203,3 +206,79 @@ def test_attention_weights_per_token_after_pooled_convolution():
         # tokens sharing a pooled position share its weight equally (pool 2)
         full = len(w) // 2 * 2
         np.testing.assert_allclose(w[0:full:2], w[1:full:2], rtol=1e-6)
+
+
+@pytest.mark.parametrize("width", [1, 3, 5])
+def test_vocabulary_convolution_equals_conv1d_over_embeddings(width):
+    from kegru.models.kegru_network import vocabulary_convolution
+
+    torch.manual_seed(0)
+    embedding = torch.nn.Embedding(30, 6, padding_idx=0)
+    conv = torch.nn.Conv1d(6, 4, width, padding=width // 2)
+    tokens = torch.randint(1, 30, (5, 11))
+    tokens[1, 7:] = 0  # a shorter row, padded
+    expected = conv(embedding(tokens).transpose(1, 2)).transpose(1, 2)
+    got = vocabulary_convolution(conv, embedding.weight, tokens)
+    assert got.shape == (5, 11, 4)
+    torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+    # Same gradients for the filters, their bias and the embedding (the padding row: none).
+    weights = [conv.weight, conv.bias, embedding.weight]
+    grads = torch.autograd.grad((got**2).sum(), weights)
+    expected_grads = torch.autograd.grad((expected**2).sum(), weights)
+    for grad, want in zip(grads, expected_grads, strict=True):
+        torch.testing.assert_close(grad, want, rtol=1e-4, atol=1e-5)
+    assert grads[2][0].abs().sum() == 0
+
+
+def test_average_phases_is_the_mean_over_trimmed_views():
+    model = KegruEstimator(rc="none", stride=2, epochs=1, dim=8, units=6, seed=1)
+    model.fit(_tiny_training_set())
+    sequences = _random_dna(np.random.default_rng(4), 20, 20, 60) + ["ACGTAC"]  # 6 bp: 1 view
+    scores = model.predict_proba(sequences)
+    model.set_params(average_phases=False)
+    whole = model.predict_proba(sequences)
+    trimmed = model.predict_proba([s[1:-1] for s in sequences[:-1]])
+    # float32 networks: batches of other sizes round differently in the last bits
+    np.testing.assert_allclose(scores[:-1], (whole[:-1] + trimmed) / 2, rtol=1e-6)
+    assert scores[-1] == whole[-1]  # trimmed to 4 bp it has no 5-mer: the whole view only
+    assert not np.allclose(scores[:-1], whole[:-1])
+
+
+def test_average_phases_keeps_conjoined_scores_strand_symmetric():
+    model = KegruEstimator(stride=3, epochs=1, dim=8, units=6, seed=1)
+    assert model.params["rc"] == "conjoined" and model.params["average_phases"]
+    model.fit(_tiny_training_set())
+    sequences = _random_dna(np.random.default_rng(9), 30, 7, 80)
+    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    assert np.array_equal(scores[:30], scores[30:])
+
+
+def test_models_saved_before_phase_averaging_score_as_before(tmp_path):
+    import json
+
+    model = KegruEstimator(epochs=1, dim=8, units=6, seed=1).fit(_tiny_training_set())
+    model.save(tmp_path / "m")
+    config_path = tmp_path / "m" / "config.json"
+    config = json.loads(config_path.read_text())
+    del config["params"]["average_phases"]
+    config_path.write_text(json.dumps(config))
+    loaded = KegruEstimator.load(tmp_path / "m")
+    assert loaded.params["average_phases"] is False
+
+
+def test_strand_sampling_trains_on_one_strand_of_each_sequence_per_epoch():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(10, 40, size=50)
+    model = KegruEstimator(strand_sampling=True)
+    batches = model._epoch_batches(np.concatenate([lengths, lengths]), 8, rng)
+    rows = np.concatenate(batches)
+    assert sorted(rows % 50) == list(range(50))  # each sequence once, on one strand
+    assert 0 < np.sum(rows >= 50) < 50  # both strands drawn
+    assert max(len(b) for b in batches) <= 8 and model._examples_per_epoch(100) == 50
+    model.set_params(rc="none")  # one strand in the data: every row, every epoch
+    assert sorted(np.concatenate(model._epoch_batches(lengths, 8, rng))) == list(range(50))
+    assert model._examples_per_epoch(50) == 50
+    # A whole fit: the one-cycle schedule runs over the halved epochs to its end.
+    model = KegruEstimator(strand_sampling=True, epochs=2, dim=8, units=6, seed=1)
+    model.fit(_tiny_training_set())
+    assert len(model.history_) == 2 and all(np.isfinite(r["train_loss"]) for r in model.history_)

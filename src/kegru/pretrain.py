@@ -59,7 +59,8 @@ def pretrain(
     exclude : tuple of str
         Data set names to leave out (the sets later models are evaluated on).
     params : dict, optional
-        KEGRU hyper-parameters (default: the package default).
+        KEGRU hyper-parameters (default: the package default); the base is always one
+        network (``ensemble=1``).
     max_per_dataset : int, optional
         Cap on training records drawn from each set, so one large set does not dominate.
     seed : int
@@ -81,7 +82,11 @@ def pretrain(
     specs = [spec for spec in specs if spec.name not in exclude]
     if not specs:
         raise InputError("no data set left to pre-train on", datasets)
-    estimator = KegruEstimator(**{**(params or {}), "seed": seed, "verbose": progress})
+    # A base is one network: every member of an ensemble trained from it (--init) starts
+    # from the same base weights.
+    estimator = KegruEstimator(
+        **{**(params or {}), "ensemble": 1, "seed": seed, "verbose": progress}
+    )
     trains, valids, record = [], [], []
     for spec in specs:
         train, valid = _dataset_splits(spec, seed, max_per_dataset)

@@ -201,6 +201,7 @@ def fit_module(
     collate: Collate | None = None,
     batch_order: Callable[[np.random.Generator], list[np.ndarray]] | None = None,
     valid_order: np.ndarray | None = None,
+    examples_per_epoch: int | None = None,
 ) -> list[dict]:
     """Train ``module`` with binary cross-entropy; keep the best validation epoch.
 
@@ -222,6 +223,9 @@ def fit_module(
         random permutation cut into ``config.batch_size`` pieces.
     valid_order : numpy.ndarray, optional
         Permutation used to batch the validation set (see :func:`predict_logits`).
+    examples_per_epoch : int, optional
+        How many examples ``batch_order``'s batches hold together, when not all of them
+        (it sets the steps of the learning-rate schedule); default: every example.
 
     Returns
     -------
@@ -239,7 +243,8 @@ def fit_module(
         config.learning_rate,
         config.weight_decay,
     )
-    scheduler = make_scheduler(config, optimizer, math.ceil(len(train_labels) / config.batch_size))
+    per_epoch = len(train_labels) if examples_per_epoch is None else examples_per_epoch
+    scheduler = make_scheduler(config, optimizer, math.ceil(per_epoch / config.batch_size))
     step = _Step(module, optimizer, nn.BCEWithLogitsLoss(), device, collate, scheduler)
     n = len(train_labels)
     train_labels = train_labels.float()
@@ -303,6 +308,7 @@ class _Step:
         """Take one optimizer step per batch; return the mean training loss."""
         self.module.train()
         total_loss = 0.0
+        examples = 0
         for index in batches:
             index_tensor = torch.as_tensor(index)
             batch = _to(_take(inputs, index_tensor, self.collate), self.device)
@@ -317,7 +323,8 @@ class _Step:
             if self.scheduler is not None:
                 self.scheduler.step()
             total_loss += value * len(index)
-        return total_loss / len(labels)
+            examples += len(index)
+        return total_loss / max(1, examples)
 
     def validate(
         self, inputs: Batch, labels: torch.Tensor, order: np.ndarray | None

@@ -148,6 +148,8 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "conv_width": _int(1, 101),
         "conv_pool": _int(1, 100),
         "shift": _int(0, 1000),
+        "average_phases": Rule("bool"),
+        "strand_sampling": Rule("bool"),
         "ensemble": _int(1, 100),
         "init": Rule("str", optional=True),
     },

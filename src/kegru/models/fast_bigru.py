@@ -168,8 +168,11 @@ def bigru_from_inputs(
     """
     batch, width, features = inputs.shape
     weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
-    flat = inputs.reshape(1, batch * width, features).expand(2, -1, -1)
-    table = _gate_major(torch.baddbmm(bias[:, None, :], flat, weight_ih.mT), gru.hidden_size)
+    # One (B * T, F) x (F, 2 * 3u) product for both directions, viewed as (2, B * T, 3u).
+    flat = inputs.reshape(batch * width, features)
+    projections = torch.addmm(bias.reshape(-1), flat, weight_ih.reshape(-1, features).T)
+    projections = projections.view(batch * width, 2, -1).transpose(0, 1)
+    table = _gate_major(projections, gru.hidden_size)
     positions = torch.arange(width, device=inputs.device)[None, :]
     starts = torch.arange(batch, device=inputs.device)[:, None] * width
     forward_rows = starts + positions

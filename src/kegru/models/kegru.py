@@ -9,17 +9,21 @@ score a sequence as the mean of its two strands' probabilities: strand-symmetric
 construction); ``canonical`` (a k-mer and its reverse complement share one token).
 
 Presets (parameter ``preset``): ``default`` is the most accurate configuration this package
-found, chosen by validation AUC only (see the README's "Choosing the default" and
-``examples/default_choice/``); ``paper`` is the published model exactly (embedding
--> BiGRU(80) -> last state -> dense, Adam at Keras' rate, no convolution, one strand). Any
-parameter given explicitly overrides the preset's value.
+found (a convolution over the embedded k-mers, pooled by 2, before the BiGRU; both strands
+and both k-mer phases averaged), chosen by validation AUC only (see the
+README's "Choosing the default" and ``examples/default_choice/``); ``paper`` is the
+published model exactly (embedding -> BiGRU(80) -> last state -> dense, Adam at Keras' rate,
+no convolution, one strand). Any parameter given explicitly overrides the preset's value.
 
 Levers beyond the paper: ``conv_filters``/``conv_width``/``conv_pool`` (a convolution over the
 embedded k-mers before the BiGRU), ``shift`` (random shift augmentation: each training batch
 drops a random 0..shift bp from the start of every sequence and ``shift`` bp in all, so the
-model sees every k-mer phase), ``schedule``/``weight_decay`` (learning-rate schedule,
-AdamW), ``ensemble`` (N networks trained with seeds seed..seed+N-1, logits averaged, saved as
-one model).
+model sees every k-mer phase), ``average_phases`` (score a sequence as the mean over its
+``stride`` k-mer phases: the sequence trimmed by 0..stride-1 bp at both ends),
+``schedule``/``weight_decay`` (learning-rate schedule, AdamW), ``ensemble`` (N networks
+trained with seeds seed..seed+N-1, logits averaged, saved as one model), ``strand_sampling``
+(each epoch trains on one random strand of every sequence: half the work of both strands,
+which pays for an ensemble member).
 """
 
 from __future__ import annotations
@@ -61,6 +65,8 @@ PAPER_PRESET: dict[str, Any] = {
     "conv_width": 5,
     "conv_pool": 1,
     "shift": 0,
+    "average_phases": False,
+    "strand_sampling": False,
     "ensemble": 1,
     "init": None,
     **TRAINING_DEFAULTS,
@@ -73,7 +79,11 @@ DEFAULT_PRESET: dict[str, Any] = {
     "pooling": "max",
     "rc": "conjoined",
     "dropout": 0.3,
+    "conv_filters": 128,
+    "conv_width": 5,
+    "conv_pool": 2,
     "shift": 4,
+    "average_phases": True,
     "optimizer": "adamw",
     "learning_rate": 0.003,
     "schedule": "onecycle",
@@ -113,6 +123,13 @@ class KegruEstimator(TorchEstimator):
         in tokens (odd) and the max-pooling size after it.
     shift : int
         Random shift augmentation in bp (0: none).
+    strand_sampling : bool
+        With ``rc`` ``augment`` or ``conjoined``: each epoch trains on one strand of every
+        sequence, drawn at random, instead of both (half the work per epoch).
+    average_phases : bool
+        Score each sequence as the mean probability over its ``stride`` k-mer phases
+        (test-time augmentation); with stride s, view o in 0..s-1 trims o bp from both
+        ends, so a sequence and its reverse complement get the same views.
     ensemble : int
         Networks trained with seeds ``seed .. seed + ensemble - 1``, logits averaged.
     init : str or None
@@ -225,6 +242,29 @@ class KegruEstimator(TorchEstimator):
             raise InputError(str(error)) from None
         return {"tokens": torch.from_numpy(tokens), "lengths": torch.from_numpy(lengths)}
 
+    def _samples_strands(self) -> bool:
+        return bool(self.params["strand_sampling"]) and self.params["rc"] in (
+            "augment",
+            "conjoined",
+        )
+
+    def _epoch_batches(
+        self, lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        """Every row, or with ``strand_sampling`` one random strand of each sequence.
+
+        The rows of a two-strand training set are the sequences (0 .. n-1) then their
+        reverse complements (n .. 2n-1).
+        """
+        if not self._samples_strands():
+            return super()._epoch_batches(lengths, batch_size, rng)
+        n = len(lengths) // 2
+        rows = np.arange(n) + n * rng.integers(0, 2, size=n)
+        return [rows[batch] for batch in super()._epoch_batches(lengths[rows], batch_size, rng)]
+
+    def _examples_per_epoch(self, n: int) -> int:
+        return n // 2 if self._samples_strands() else n
+
     # ------------------------------------------------------------------ Estimator API
     def _fit(
         self,
@@ -307,9 +347,39 @@ class KegruEstimator(TorchEstimator):
 
     def predict_proba(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
+        sequences = list(sequences)
+        if not self.params["average_phases"] or self.tokenizer_.stride == 1:
+            return self._predict_strands(sequences)
+        return self._predict_phases(sequences)
+
+    def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
-            return self._predict_conjoined(list(sequences))
-        return self._predict_network(list(sequences))
+            return self._predict_conjoined(sequences)
+        return self._predict_network(sequences)
+
+    def _predict_phases(self, sequences: list[str]) -> np.ndarray:
+        """Mean P(bound) over the views ``s[o : len(s) - o]``, o = 0 .. stride - 1.
+
+        The k-mers of view o start at o, o + stride, ...: together the views read every
+        k-mer of the sequence. A view shorter than k is left out of its sequence's mean.
+        Trimming both ends keeps the views of a reverse complement the reverse complements
+        of the views, so a conjoined model stays strand-symmetric.
+        """
+        # View 0 is every whole sequence (the network checks its lengths); the others only
+        # where the trimmed sequence still holds a k-mer. One call scores them all.
+        owners = [np.arange(len(sequences))]
+        views = list(sequences)
+        for offset in range(1, self.tokenizer_.stride):
+            rows = [i for i, s in enumerate(sequences) if len(s) - 2 * offset >= self.tokenizer_.k]
+            owners.append(np.asarray(rows, dtype=np.int64))
+            views += [sequences[i][offset : len(sequences[i]) - offset] for i in rows]
+        owner = np.concatenate(owners)
+        scores = self._predict_strands(views)
+        total = np.zeros(len(sequences))
+        for view in range(len(owners)):  # sums in view order: the same on either strand
+            start = sum(len(o) for o in owners[:view])
+            total[owners[view]] += scores[start : start + len(owners[view])]
+        return total / np.bincount(owner, minlength=len(sequences))
 
     def _predict_conjoined(self, sequences: list[str]) -> np.ndarray:
         # Score each strand pair once, in a fixed (lexicographically smaller strand first)
@@ -362,6 +432,9 @@ class KegruEstimator(TorchEstimator):
         }
 
     def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
+        if "average_phases" not in config.get("params", {}):
+            # Saved before phase averaging existed: score as it was trained and evaluated.
+            self.average_phases = False
         path = directory / VOCABULARY_FILE
         if not path.is_file():
             raise InputError(f"vocabulary missing ({VOCABULARY_FILE})", directory)

@@ -43,6 +43,47 @@ def merge_directions(forward: torch.Tensor, backward: torch.Tensor, mode: str) -
     raise ValueError(f"unknown merge mode {mode!r}; choose one of {', '.join(MERGE_MODES)}")
 
 
+def vocabulary_convolution(
+    conv: nn.Conv1d, embedding_weight: torch.Tensor, tokens: torch.Tensor
+) -> torch.Tensor:
+    """``conv`` over the embedded ``tokens``, computed through the vocabulary.
+
+    A convolution of width w over embeddings is a sum of w per-token terms
+    ``W_j e(token_{t+j})``, and each term depends only on the token: it is computed once per
+    vocabulary word (a ``(V, w * F)`` table) and summed by gathering, instead of once per
+    position. For k = 5 (V = 1,026), 49 tokens and a batch of 200 this is ~10x less work
+    than :class:`torch.nn.Conv1d`, forwards and backwards, with the same weights and result
+    (the padding token's embedding is zero, as the convolution's zero padding).
+
+    Parameters
+    ----------
+    conv : torch.nn.Conv1d
+        ``d`` input channels, ``F`` filters, odd width ``w``, padding ``w // 2``.
+    embedding_weight : torch.Tensor, shape=(V, d)
+        Row :data:`PAD` is zero.
+    tokens : torch.Tensor, shape=(B, T), dtype=int64
+
+    Returns
+    -------
+    torch.Tensor, shape=(B, T, F)
+        The convolution maps before any activation.
+    """
+    filters, _, width = conv.weight.shape
+    # Row PAD is zero and never trained (nn.Embedding's padding_idx): keep it out of the graph.
+    embedding_weight = torch.cat([embedding_weight[:1].detach(), embedding_weight[1:]])
+    # table[v * w + j] = W_j e(v): one (V, d) x (d, w * F) product, viewed as (V * w, F).
+    weight = conv.weight.permute(1, 2, 0).reshape(embedding_weight.shape[1], width * filters)
+    table = (embedding_weight @ weight).view(-1, filters)
+    half = width // 2
+    padded = nn.functional.pad(tokens, (half, half), value=PAD)
+    # Window j of position t reads token t + j - half, found at table row token * w + j.
+    windows = padded.unfold(1, width, 1)  # (B, T, w)
+    rows = windows * width + torch.arange(width, device=tokens.device)
+    batch, length = tokens.shape
+    maps = nn.functional.embedding_bag(rows.reshape(-1, width), table, mode="sum")
+    return (maps + conv.bias).view(batch, length, filters)
+
+
 class KegruNetwork(nn.Module):
     """Embedding -> BiGRU -> (pooling) -> dropout -> dense, returning logits.
 
@@ -131,8 +172,8 @@ class KegruNetwork(nn.Module):
         self, tokens: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Convolution maps (B, T', F), zero past each row's end, and their lengths (B,)."""
-        embedded = self.embedding(tokens).transpose(1, 2)  # (B, d, T); padding rows are zero
-        maps = torch.relu(self.conv(embedded))
+        maps = torch.relu(vocabulary_convolution(self.conv, self.embedding.weight, tokens))
+        maps = maps.transpose(1, 2)  # (B, F, T)
         mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
         maps = maps * mask[:, None, :]
         if self.conv_pool > 1:

@@ -112,11 +112,22 @@ class TorchEstimator(Estimator):
             config,
             log_path=log_path,
             collate=self._collate,
-            batch_order=lambda rng: length_bucketed_batches(lengths, config.batch_size, rng),
+            batch_order=lambda rng: self._epoch_batches(lengths, config.batch_size, rng),
             valid_order=valid_order,
+            examples_per_epoch=self._examples_per_epoch(len(labels)),
         )
         self.best_epoch_ = best_epoch(self.history_)
         self.network_.cpu()
+
+    def _epoch_batches(
+        self, lengths: np.ndarray, batch_size: int, rng: np.random.Generator
+    ) -> list[np.ndarray]:
+        """The batches (row indices) of one training epoch: every row, similar lengths."""
+        return length_bucketed_batches(lengths, batch_size, rng)
+
+    def _examples_per_epoch(self, n: int) -> int:
+        """How many of the ``n`` encoded training rows one epoch's batches hold."""
+        return n
 
     def _predict_network(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence from the network, shape=(n,)."""
