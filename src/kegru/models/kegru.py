@@ -10,8 +10,8 @@ construction); ``canonical`` (a k-mer and its reverse complement share one token
 
 Presets (parameter ``preset``): ``default`` is the most accurate configuration this package
 found (a convolution over the embedded k-mers, pooled by 2, before the BiGRU; both strands
-and both k-mer phases averaged; AdamW with weight decay 0.1), chosen by validation AUC only (see the
-README's "Choosing the default" and ``examples/default_choice/``); ``paper`` is the
+and both k-mer phases averaged; AdamW with weight decay 0.1), chosen by validation AUC only
+(see the README's "Choosing the default" and ``examples/default_choice/``); ``paper`` is the
 published model exactly (embedding -> BiGRU(80) -> last state -> dense, Adam at Keras' rate,
 no convolution, one strand). Any parameter given explicitly overrides the preset's value.
 
