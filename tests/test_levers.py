@@ -16,10 +16,13 @@ from kegru.models.kegru import (
     KegruEstimator,
     shifted_batch,
 )
+from kegru.models.kegru_network import KegruNetwork
 from kegru.sequences import reverse_complement
 from kegru.studies import builtin_study, study_trials
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import TrainConfig, make_optimizer, make_scheduler
+
+TOKENIZER_VOCAB = KmerTokenizer().vocab_size
 
 
 def test_paper_preset_is_the_published_model():
@@ -185,7 +188,8 @@ def test_pretrain_then_init_reuses_lower_layers(tmp_path):
         pretrain(tmp_path / "sets.toml", tmp_path / "b2", exclude=("Z",), params=TINY)
 
 
-def test_attention_weights_per_token_after_pooled_convolution():
+@pytest.mark.parametrize("layers", [1, 2])
+def test_attention_weights_per_token_after_pooled_convolution(layers):
     model = KegruEstimator(
         pooling="attention",
         ensemble=2,
@@ -194,18 +198,44 @@ def test_attention_weights_per_token_after_pooled_convolution():
         units=6,
         conv_filters=4,
         conv_pool=2,
+        conv_layers=layers,
         seed=3,
     ).fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(5), 9, 20, 60)
     weights = model.attention_weights(sequences)
     counts = KmerTokenizer(k=5, stride=2).n_tokens(np.array([len(s) for s in sequences]))
     assert [len(w) for w in weights] == list(counts)
+    span = 2**layers  # tokens behind one pooled position after every layer's pool of 2
     for w in weights:
         np.testing.assert_allclose(w.sum(), 1.0, rtol=1e-9)
         assert np.all(w >= 0)
-        # tokens sharing a pooled position share its weight equally (pool 2)
-        full = len(w) // 2 * 2
-        np.testing.assert_allclose(w[0:full:2], w[1:full:2], rtol=1e-6)
+        # tokens sharing a pooled position share its weight equally
+        full = len(w) // span * span
+        for offset in range(1, span):
+            np.testing.assert_allclose(w[0:full:span], w[offset:full:span], rtol=1e-6)
+
+
+def test_conv_layers_add_convolutions_over_pooled_maps():
+    """One layer keeps the state dict of models saved before the parameter existed."""
+    one = KegruNetwork(TOKENIZER_VOCAB, dim=8, units=6, conv_filters=5, conv_width=3)
+    assert not any(name.startswith("deeper_convs") for name in one.state_dict())
+    three = KegruNetwork(
+        TOKENIZER_VOCAB, dim=8, units=6, conv_filters=5, conv_width=3, conv_pool=2, conv_layers=3
+    )
+    shapes = {n: tuple(v.shape) for n, v in three.state_dict().items() if "deeper" in n}
+    assert shapes == {
+        "deeper_convs.0.weight": (5, 5, 3),
+        "deeper_convs.0.bias": (5,),
+        "deeper_convs.1.weight": (5, 5, 3),
+        "deeper_convs.1.bias": (5,),
+    }
+    tokens = torch.randint(1, TOKENIZER_VOCAB, (2, 49))
+    maps, lengths = three._convolve(tokens, torch.tensor([49, 20]))
+    assert maps.shape == (2, 7, 5)  # 49 -> 25 -> 13 -> 7 positions
+    assert lengths.tolist() == [7, 3]  # 20 -> 10 -> 5 -> 3
+    assert torch.all(maps[1, 3:] == 0)
+    with pytest.raises(InputError, match="conv_layers"):
+        KegruEstimator(conv_layers=0).fit(_tiny_training_set())
 
 
 @pytest.mark.parametrize("width", [1, 3, 5])

@@ -147,6 +147,7 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "conv_filters": _int(0, 4096),
         "conv_width": _int(1, 101),
         "conv_pool": _int(1, 100),
+        "conv_layers": _int(1, 16),
         "shift": _int(0, 1000),
         "average_phases": Rule("bool"),
         "strand_sampling": Rule("bool"),

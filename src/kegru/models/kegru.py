@@ -16,14 +16,14 @@ published model exactly (embedding -> BiGRU(80) -> last state -> dense, Adam at 
 no convolution, one strand). Any parameter given explicitly overrides the preset's value.
 
 Levers beyond the paper: ``conv_filters``/``conv_width``/``conv_pool`` (a convolution over the
-embedded k-mers before the BiGRU), ``shift`` (random shift augmentation: each training batch
-drops a random 0..shift bp from the start of every sequence and ``shift`` bp in all, so the
-model sees every k-mer phase), ``average_phases`` (score a sequence as the mean over its
-``stride`` k-mer phases: the sequence trimmed by 0..stride-1 bp at both ends),
-``schedule``/``weight_decay`` (learning-rate schedule, AdamW), ``ensemble`` (N networks
-trained with seeds seed..seed+N-1, logits averaged, saved as one model), ``strand_sampling``
-(each epoch trains on one random strand of every sequence: half the work of both strands,
-which pays for an ensemble member).
+embedded k-mers before the BiGRU; ``conv_layers`` stacks more, each max-pooled), ``shift``
+(random shift augmentation: each training batch drops a random 0..shift bp from the start of
+every sequence and ``shift`` bp in all, so the model sees every k-mer phase), ``average_phases``
+(score a sequence as the mean over its ``stride`` k-mer phases: the sequence trimmed by
+0..stride-1 bp at both ends), ``schedule``/``weight_decay`` (learning-rate schedule, AdamW),
+``ensemble`` (N networks trained with seeds seed..seed+N-1, logits averaged, saved as one
+model), ``strand_sampling`` (each epoch trains on one random strand of every sequence: half the
+work of both strands, which pays for an ensemble member).
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ PAPER_PRESET: dict[str, Any] = {
     "conv_filters": 0,
     "conv_width": 5,
     "conv_pool": 1,
+    "conv_layers": 1,
     "shift": 0,
     "average_phases": False,
     "strand_sampling": False,
@@ -121,6 +122,9 @@ class KegruEstimator(TorchEstimator):
     conv_filters, conv_width, conv_pool : int
         Convolution over the embedded k-mers before the BiGRU (0 filters: none), its width
         in tokens (odd) and the max-pooling size after it.
+    conv_layers : int
+        Convolution layers (each ``conv_filters`` x ``conv_width``, ReLU, max-pooled by
+        ``conv_pool``); 1: the one over the embedded k-mers only.
     shift : int
         Random shift augmentation in bp (0: none).
     strand_sampling : bool
@@ -169,7 +173,13 @@ class KegruEstimator(TorchEstimator):
         ):
             if p[name] not in allowed:
                 raise InputError(f"unknown {name} {p[name]!r}; choose one of {', '.join(allowed)}")
-        for name, low in (("conv_filters", 0), ("conv_pool", 1), ("shift", 0), ("ensemble", 1)):
+        for name, low in (
+            ("conv_filters", 0),
+            ("conv_pool", 1),
+            ("conv_layers", 1),
+            ("shift", 0),
+            ("ensemble", 1),
+        ):
             if not isinstance(p[name], int) or isinstance(p[name], bool) or p[name] < low:
                 raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
         width = p["conv_width"]
@@ -205,6 +215,7 @@ class KegruEstimator(TorchEstimator):
             conv_filters=int(p["conv_filters"]),
             conv_width=int(p["conv_width"]),
             conv_pool=int(p["conv_pool"]),
+            conv_layers=int(p["conv_layers"]),
         )
 
     @property
@@ -326,7 +337,7 @@ class KegruEstimator(TorchEstimator):
         base = KegruEstimator.load(base_dir)
         architecture = (
             "k", "stride", "dim", "units", "layers", "merge", "conv_filters", "conv_width",
-            "conv_pool", "pooling",
+            "conv_pool", "conv_layers", "pooling",
         )  # fmt: skip
         different = [n for n in architecture if base.params[n] != self.params[n]]
         if base.params["ensemble"] != 1 or (base.params["rc"] == "canonical") != (
@@ -410,7 +421,8 @@ class KegruEstimator(TorchEstimator):
                     for member in members
                 ]
             ).mean(dim=0)
-        pool = int(self.params["conv_pool"]) if int(self.params["conv_filters"]) else 1
+        p = self.params
+        pool = int(p["conv_pool"]) ** int(p["conv_layers"]) if int(p["conv_filters"]) else 1
         if pool > 1:
             weights = weights.repeat_interleave(pool, dim=1) / pool
         result = []

@@ -114,7 +114,11 @@ class KegruNetwork(nn.Module):
     conv_width : int
         Convolution width in tokens (odd).
     conv_pool : int
-        Max-pooling size after the convolution (1: none).
+        Max-pooling size after each convolution layer (1: none).
+    conv_layers : int
+        Convolution layers; the first runs over the embedded k-mers, each further one
+        (``nn.Conv1d`` of ``conv_filters`` channels, same width) over the pooled maps of the
+        one before, each with ReLU and max pooling by ``conv_pool``.
     """
 
     def __init__(
@@ -131,12 +135,15 @@ class KegruNetwork(nn.Module):
         conv_filters: int = 0,
         conv_width: int = 5,
         conv_pool: int = 1,
+        conv_layers: int = 1,
     ):
         super().__init__()
         if conv_filters and (conv_width < 1 or conv_width % 2 == 0):
             raise ValueError(f"conv_width must be odd and positive, got {conv_width}")
         if conv_pool < 1:
             raise ValueError(f"conv_pool must be >= 1, got {conv_pool}")
+        if conv_layers < 1:
+            raise ValueError(f"conv_layers must be >= 1, got {conv_layers}")
         if merge not in MERGE_MODES:
             raise ValueError(f"unknown merge mode {merge!r}; choose one of {MERGE_MODES}")
         if pooling not in POOLINGS:
@@ -152,8 +159,14 @@ class KegruNetwork(nn.Module):
         self.embedding.weight.requires_grad_(train_embedding)
         self.conv_pool = conv_pool
         self.conv = None
+        #: The convolution layers after the first (none for one layer: same state dict).
+        self.deeper_convs = nn.ModuleList()
         if conv_filters:
             self.conv = nn.Conv1d(dim, conv_filters, conv_width, padding=conv_width // 2)
+            self.deeper_convs.extend(
+                nn.Conv1d(conv_filters, conv_filters, conv_width, padding=conv_width // 2)
+                for _ in range(conv_layers - 1)
+            )
         gru_inputs = conv_filters or dim
         self.gru = nn.GRU(
             gru_inputs, units, num_layers=layers, batch_first=True, bidirectional=True
@@ -172,15 +185,24 @@ class KegruNetwork(nn.Module):
         self, tokens: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Convolution maps (B, T', F), zero past each row's end, and their lengths (B,)."""
-        maps = torch.relu(vocabulary_convolution(self.conv, self.embedding.weight, tokens))
-        maps = maps.transpose(1, 2)  # (B, F, T)
-        mask = torch.arange(tokens.shape[1], device=tokens.device)[None, :] < lengths[:, None]
-        maps = maps * mask[:, None, :]
+        maps = vocabulary_convolution(self.conv, self.embedding.weight, tokens).transpose(1, 2)
+        maps, lengths = self._activate_and_pool(maps, lengths)  # (B, F, T)
+        for conv in self.deeper_convs:
+            # The maps are zero past each row's end, as the convolution's zero padding.
+            maps, lengths = self._activate_and_pool(conv(maps), lengths)
+        return maps.transpose(1, 2), lengths
+
+    def _activate_and_pool(
+        self, maps: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """ReLU, zero past each row's end, max-pool by ``conv_pool``: maps (B, F, T)."""
+        mask = torch.arange(maps.shape[2], device=maps.device)[None, :] < lengths[:, None]
+        maps = torch.relu(maps) * mask[:, None, :]
         if self.conv_pool > 1:
             # ReLU maps are >= 0, so zero padding never wins a pool that holds a real position.
             maps = nn.functional.max_pool1d(maps, self.conv_pool, ceil_mode=True)
             lengths = torch.div(lengths + self.conv_pool - 1, self.conv_pool, rounding_mode="floor")
-        return maps.transpose(1, 2), lengths
+        return maps, lengths
 
     def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
         fast = self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu"
