@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from test_network import _random_dna, _tiny_training_set
+from test_network import TOKENIZER, _random_dna, _tiny_training_set
 
 from kegru.datasets_config import DatasetSpec
 from kegru.errors import InputError
@@ -21,8 +21,6 @@ from kegru.sequences import reverse_complement
 from kegru.studies import builtin_study, study_trials
 from kegru.tokenizer import KmerTokenizer
 from kegru.training import TrainConfig, make_optimizer, make_scheduler
-
-TOKENIZER_VOCAB = KmerTokenizer().vocab_size
 
 
 def test_paper_preset_is_the_published_model():
@@ -217,10 +215,11 @@ def test_attention_weights_per_token_after_pooled_convolution(layers):
 
 def test_conv_layers_add_convolutions_over_pooled_maps():
     """One layer keeps the state dict of models saved before the parameter existed."""
-    one = KegruNetwork(TOKENIZER_VOCAB, dim=8, units=6, conv_filters=5, conv_width=3)
+    vocab = TOKENIZER.vocab_size
+    one = KegruNetwork(vocab, dim=8, units=6, conv_filters=5, conv_width=3)
     assert not any(name.startswith("deeper_convs") for name in one.state_dict())
     three = KegruNetwork(
-        TOKENIZER_VOCAB, dim=8, units=6, conv_filters=5, conv_width=3, conv_pool=2, conv_layers=3
+        vocab, dim=8, units=6, conv_filters=5, conv_width=3, conv_pool=2, conv_layers=3
     )
     shapes = {n: tuple(v.shape) for n, v in three.state_dict().items() if "deeper" in n}
     assert shapes == {
@@ -229,7 +228,7 @@ def test_conv_layers_add_convolutions_over_pooled_maps():
         "deeper_convs.1.weight": (5, 5, 3),
         "deeper_convs.1.bias": (5,),
     }
-    tokens = torch.randint(1, TOKENIZER_VOCAB, (2, 49))
+    tokens = torch.randint(1, vocab, (2, 49))
     maps, lengths = three._convolve(tokens, torch.tensor([49, 20]))
     assert maps.shape == (2, 7, 5)  # 49 -> 25 -> 13 -> 7 positions
     assert lengths.tolist() == [7, 3]  # 20 -> 10 -> 5 -> 3

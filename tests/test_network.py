@@ -11,6 +11,12 @@ from kegru.tokenizer import KmerTokenizer
 from kegru.training import length_bucketed_batches
 
 TOKENIZER = KmerTokenizer()
+#: No convolution, one pooled convolution, two stacked pooled convolutions.
+CONV_OPTIONS = [
+    {},
+    {"conv_filters": 5, "conv_width": 3, "conv_pool": 2},
+    {"conv_filters": 5, "conv_width": 3, "conv_pool": 2, "conv_layers": 2},
+]
 
 
 def _random_dna(rng, n, low, high):
@@ -33,14 +39,7 @@ def test_merge_modes_shapes_and_values(merge, width):
 
 @pytest.mark.parametrize("pooling", ["last", "max", "attention"])
 @pytest.mark.parametrize("merge", ["concat", "mul"])
-@pytest.mark.parametrize(
-    "conv",
-    [
-        {},
-        {"conv_filters": 5, "conv_width": 3, "conv_pool": 2},
-        {"conv_filters": 5, "conv_width": 3, "conv_pool": 2, "conv_layers": 2},
-    ],
-)
+@pytest.mark.parametrize("conv", CONV_OPTIONS)
 def test_output_does_not_depend_on_padding(pooling, merge, conv):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -64,14 +63,7 @@ def test_output_does_not_depend_on_padding(pooling, merge, conv):
 
 @pytest.mark.parametrize("pooling", ["last", "attention"])
 @pytest.mark.parametrize("uniform", [True, False])
-@pytest.mark.parametrize(
-    "conv",
-    [
-        {},
-        {"conv_filters": 5, "conv_width": 3, "conv_pool": 2},
-        {"conv_filters": 5, "conv_width": 3, "conv_pool": 2, "conv_layers": 2},
-    ],
-)
+@pytest.mark.parametrize("conv", CONV_OPTIONS)
 def test_fast_cpu_recurrence_matches_nn_gru(pooling, uniform, conv):
     """The fast CPU path gives nn.GRU's logits and gradients for every parameter."""
     rng = np.random.default_rng(1)

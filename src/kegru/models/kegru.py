@@ -421,8 +421,7 @@ class KegruEstimator(TorchEstimator):
                     for member in members
                 ]
             ).mean(dim=0)
-        p = self.params
-        pool = int(p["conv_pool"]) ** int(p["conv_layers"]) if int(p["conv_filters"]) else 1
+        pool = members[0].tokens_per_position
         if pool > 1:
             weights = weights.repeat_interleave(pool, dim=1) / pool
         result = []

@@ -181,6 +181,13 @@ class KegruNetwork(nn.Module):
         #: Use :func:`bigru_from_tokens` on the CPU (one layer only); False forces ``nn.GRU``.
         self.fast_cpu = True
 
+    @property
+    def tokens_per_position(self) -> int:
+        """How many k-mer tokens one position the BiGRU reads covers (the pools multiplied)."""
+        if self.conv is None:
+            return 1
+        return self.conv_pool ** (1 + len(self.deeper_convs))
+
     def _convolve(
         self, tokens: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
