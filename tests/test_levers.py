@@ -20,7 +20,13 @@ from kegru.models.kegru_network import KegruNetwork
 from kegru.sequences import reverse_complement
 from kegru.studies import builtin_study, study_trials
 from kegru.tokenizer import KmerTokenizer
-from kegru.training import TrainConfig, make_optimizer, make_scheduler
+from kegru.training import (
+    TrainConfig,
+    best_epoch,
+    fit_module,
+    make_optimizer,
+    make_scheduler,
+)
 
 
 def test_paper_preset_is_the_published_model():
@@ -117,6 +123,45 @@ def test_onecycle_schedule_warms_up_and_anneals():
     assert make_scheduler(TrainConfig(), optimizer, 10) is None
     with pytest.raises(InputError, match="schedule"):
         TrainConfig(schedule="linear")
+
+
+class _Linear(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x).squeeze(-1)
+
+
+def _fit_linear(epochs: int, average_last: int = 0, validate: bool = False):
+    rng = np.random.default_rng(0)
+    x = torch.as_tensor(rng.normal(size=(60, 4)), dtype=torch.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).float()
+    torch.manual_seed(0)
+    module = _Linear()
+    config = TrainConfig(
+        epochs=epochs, batch_size=16, learning_rate=0.05, patience=100, average_last=average_last
+    )
+    valid = ({"x": x[:20]}, y[:20]) if validate else (None, None)
+    history = fit_module(module, {"x": x}, y, *valid, config)
+    return module, history
+
+
+def test_average_last_keeps_the_mean_weights_of_the_last_epochs():
+    # A constant learning rate makes the first k epochs of any run the same, so the weights
+    # after epochs 3, 4 and 5 are those of runs of 3, 4 and 5 epochs.
+    after = [_fit_linear(epochs)[0].state_dict() for epochs in (3, 4, 5)]
+    averaged, history = _fit_linear(5, average_last=3, validate=True)
+    for name, value in averaged.state_dict().items():
+        expected = torch.stack([state[name] for state in after]).mean(dim=0)
+        assert torch.allclose(value, expected, atol=1e-7), name
+        assert not torch.allclose(value, after[-1][name])
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5, "mean 3-5"]
+    assert [row["best"] for row in history] == [False] * 5 + [True]
+    assert best_epoch(history) == "mean 3-5" and 0.5 < history[-1]["valid_auc"] <= 1.0
+    with pytest.raises(InputError, match="average_last"):
+        make_estimator("kegru", average_last=-1)
 
 
 def test_ensemble_scores_are_the_mean_member_logit(tmp_path):

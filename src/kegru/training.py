@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -61,6 +62,10 @@ class TrainConfig:
         Learning-rate schedule, one of :data:`SCHEDULES`.
     weight_decay : float
         Decoupled weight decay (``adamw``) or L2 penalty (other optimizers).
+    average_last : int
+        Keep the mean of the weights after each of the last ``average_last`` epochs instead
+        of the best epoch's (stochastic weight averaging, Izmailov et al. 2018); 0: the best
+        epoch.
     """
 
     epochs: int = 30
@@ -74,6 +79,7 @@ class TrainConfig:
     verbose: bool = False
     schedule: str = "constant"
     weight_decay: float = 0.0
+    average_last: int = 0
 
     def __post_init__(self):
         if self.schedule not in SCHEDULES:
@@ -86,6 +92,8 @@ class TrainConfig:
             )
         if self.epochs < 1 or self.batch_size < 1:
             raise InputError("epochs and batch size must be at least 1")
+        if self.average_last < 0:
+            raise InputError(f"average_last must be >= 0, got {self.average_last}")
 
 
 def resolve_device(device: str) -> torch.device:
@@ -231,7 +239,9 @@ def fit_module(
     -------
     list of dict
         One row per epoch (the keys of :data:`LOG_COLUMNS`). When a validation set is given
-        the module ends with the weights of its best epoch (highest validation AUC).
+        the module ends with the weights of its best epoch (highest validation AUC). With
+        ``config.average_last`` it ends with the mean weights of the last epochs instead,
+        and a last row (``epoch`` e.g. ``"mean 16-20"``, marked best) scores that mean.
     """
     torch.set_num_threads(max(1, config.threads))
     device = resolve_device(config.device)
@@ -251,6 +261,7 @@ def fit_module(
     validate = valid_inputs is not None and valid_labels is not None
     stopping = _EarlyStopping(config.patience)
     history: list[dict] = []
+    averaging = _WeightAverage(config.average_last)
     progress = _EpochProgress(config.epochs) if config.verbose else None
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -270,6 +281,7 @@ def fit_module(
             row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
         row["seconds"] = time.perf_counter() - started
         history.append(row)
+        averaging.add(module)
         if log_path is not None:
             write_epoch_log(log_path, history)
         if progress is not None:
@@ -278,7 +290,21 @@ def fit_module(
             break
     if progress is not None:
         progress.close()
-    stopping.restore_best(module)
+    if averaging.states:
+        started = time.perf_counter()
+        module.load_state_dict(averaging.mean())
+        first = len(history) - len(averaging.states) + 1
+        row = {"epoch": f"mean {first}-{len(history)}", "train_loss": math.nan}
+        if validate:
+            row.update(step.validate(valid_inputs, valid_labels, valid_order))
+        for earlier in history:
+            earlier["best"] = False
+        row.update(best=True, seconds=time.perf_counter() - started)
+        history.append(row)
+        if log_path is not None:
+            write_epoch_log(log_path, history)
+    else:
+        stopping.restore_best(module)
     return history
 
 
@@ -361,6 +387,29 @@ class _EarlyStopping:
         """Load the best epoch's weights back (no-op without a validation set)."""
         if self.best_state is not None:
             module.load_state_dict(self.best_state)
+
+
+class _WeightAverage:
+    """The weights after each of the last ``count`` epochs, and their mean."""
+
+    def __init__(self, count: int):
+        self.states: deque[dict[str, torch.Tensor]] = deque(maxlen=max(count, 1))
+        self.count = count
+
+    def add(self, module: nn.Module) -> None:
+        """Remember the module's weights now (nothing when not averaging)."""
+        if self.count:
+            self.states.append({k: v.detach().clone() for k, v in module.state_dict().items()})
+
+    def mean(self) -> dict[str, torch.Tensor]:
+        """Element-wise mean of the remembered weights (the last value of integer buffers)."""
+        last = self.states[-1]
+        return {
+            name: torch.stack([state[name] for state in self.states]).mean(dim=0)
+            if value.is_floating_point()
+            else value
+            for name, value in last.items()
+        }
 
 
 class _EpochProgress:

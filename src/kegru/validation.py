@@ -153,6 +153,7 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "strand_sampling": Rule("bool"),
         "ensemble": _int(1, 100),
         "init": Rule("str", optional=True),
+        "average_last": _int(0, 100_000),
     },
     "deepbind": {},
     "cnn_zh": {},

@@ -70,6 +70,7 @@ PAPER_PRESET: dict[str, Any] = {
     "strand_sampling": False,
     "ensemble": 1,
     "init": None,
+    "average_last": 0,
     **TRAINING_DEFAULTS,
 }
 
@@ -138,6 +139,9 @@ class KegruEstimator(TorchEstimator):
         Networks trained with seeds ``seed .. seed + ensemble - 1``, logits averaged.
     init : str or None
         A pre-trained base model directory (:mod:`kegru.pretrain`) to start from.
+    average_last : int
+        Keep the mean weights of the last ``average_last`` epochs instead of the best
+        epoch's (stochastic weight averaging); 0: the best epoch.
     preset : str
         ``default`` or ``paper``: the values every parameter not given takes.
     optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
@@ -179,6 +183,7 @@ class KegruEstimator(TorchEstimator):
             ("conv_layers", 1),
             ("shift", 0),
             ("ensemble", 1),
+            ("average_last", 0),
         ):
             if not isinstance(p[name], int) or isinstance(p[name], bool) or p[name] < low:
                 raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
