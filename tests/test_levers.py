@@ -16,10 +16,10 @@ from kegru.models.kegru import (
     KegruEstimator,
     shifted_batch,
 )
-from kegru.models.kegru_network import KegruNetwork
+from kegru.models.kegru_network import KegruNetwork, drop_tokens
 from kegru.sequences import reverse_complement
 from kegru.studies import builtin_study, study_trials
-from kegru.tokenizer import KmerTokenizer
+from kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
 from kegru.training import (
     TrainConfig,
     best_epoch,
@@ -256,6 +256,35 @@ def test_attention_weights_per_token_after_pooled_convolution(layers):
         full = len(w) // span * span
         for offset in range(1, span):
             np.testing.assert_allclose(w[0:full:span], w[offset:full:span], rtol=1e-6)
+
+
+def test_drop_tokens_replaces_a_share_of_kmers_by_unknown_and_keeps_padding():
+    torch.manual_seed(0)
+    tokens = torch.randint(2, 100, (400, 50))
+    tokens[:, 40:] = PAD
+    dropped = drop_tokens(tokens, 0.2)
+    changed = dropped != tokens
+    assert torch.all(dropped[changed] == UNKNOWN)
+    assert torch.all(dropped[:, 40:] == PAD)
+    assert abs(float(changed[:, :40].float().mean()) - 0.2) < 0.01  # 16,000 draws
+    assert torch.equal(drop_tokens(tokens, 0.0), tokens)
+
+
+def test_token_dropout_acts_in_training_only():
+    torch.manual_seed(1)
+    options = dict(vocab_size=TOKENIZER.vocab_size, dim=8, units=6, pooling="max", dropout=0.0)
+    plain = KegruNetwork(**options)
+    noisy = KegruNetwork(**options, token_dropout=0.3)
+    noisy.load_state_dict(plain.state_dict())
+    tokens = torch.randint(2, TOKENIZER.vocab_size, (16, 20))
+    lengths = torch.full((16,), 20)
+    plain.eval(), noisy.eval()
+    assert torch.equal(plain(tokens, lengths), noisy(tokens, lengths))
+    plain.train(), noisy.train()
+    assert torch.equal(plain(tokens, lengths), plain(tokens, lengths))
+    assert not torch.equal(plain(tokens, lengths), noisy(tokens, lengths))
+    with pytest.raises(InputError, match="token_dropout"):
+        make_estimator("kegru", token_dropout=1.0)
 
 
 def test_conv_layers_add_convolutions_over_pooled_maps():

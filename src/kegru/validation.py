@@ -154,6 +154,7 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "ensemble": _int(1, 100),
         "init": Rule("str", optional=True),
         "average_last": _int(0, 100_000),
+        "token_dropout": Rule("float", 0.0, 1.0, high_open=True),
     },
     "deepbind": {},
     "cnn_zh": {},

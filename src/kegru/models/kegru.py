@@ -71,6 +71,7 @@ PAPER_PRESET: dict[str, Any] = {
     "ensemble": 1,
     "init": None,
     "average_last": 0,
+    "token_dropout": 0.0,
     **TRAINING_DEFAULTS,
 }
 
@@ -120,6 +121,8 @@ class KegruEstimator(TorchEstimator):
         ``none``, ``augment``, ``conjoined`` or ``canonical``.
     dropout : float
         Dropout before the dense layer.
+    token_dropout : float
+        In training, the chance that each k-mer token is replaced by the unknown token.
     conv_filters, conv_width, conv_pool : int
         Convolution over the embedded k-mers before the BiGRU (0 filters: none), its width
         in tokens (odd) and the max-pooling size after it.
@@ -221,6 +224,7 @@ class KegruEstimator(TorchEstimator):
             conv_width=int(p["conv_width"]),
             conv_pool=int(p["conv_pool"]),
             conv_layers=int(p["conv_layers"]),
+            token_dropout=float(p["token_dropout"]),
         )
 
     @property

@@ -18,7 +18,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from kegru.models.fast_bigru import bigru_from_inputs, bigru_from_tokens
 from kegru.models.options import KEGRU_POOLINGS, MERGE_MODES  # noqa: F401  (re-exported)
-from kegru.tokenizer import PAD
+from kegru.tokenizer import PAD, UNKNOWN
 
 POOLINGS = KEGRU_POOLINGS
 
@@ -119,6 +119,9 @@ class KegruNetwork(nn.Module):
         Convolution layers; the first runs over the embedded k-mers, each further one
         (``nn.Conv1d`` of ``conv_filters`` channels, same width) over the pooled maps of the
         one before, each with ReLU and max pooling by ``conv_pool``.
+    token_dropout : float
+        In training, the chance that each k-mer token is replaced by the unknown token
+        (word dropout; 0: none).
     """
 
     def __init__(
@@ -136,8 +139,12 @@ class KegruNetwork(nn.Module):
         conv_width: int = 5,
         conv_pool: int = 1,
         conv_layers: int = 1,
+        token_dropout: float = 0.0,
     ):
         super().__init__()
+        if not 0.0 <= token_dropout < 1.0:
+            raise ValueError(f"token_dropout must be in [0, 1), got {token_dropout}")
+        self.token_dropout = token_dropout
         if conv_filters and (conv_width < 1 or conv_width % 2 == 0):
             raise ValueError(f"conv_width must be odd and positive, got {conv_width}")
         if conv_pool < 1:
@@ -257,6 +264,8 @@ class KegruNetwork(nn.Module):
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Logits, shape=(B,), from tokens (B, T) and token counts (B,)."""
+        if self.training and self.token_dropout:
+            tokens = drop_tokens(tokens, self.token_dropout)
         return self.dense(self.dropout(self.features(tokens, lengths))).squeeze(-1)
 
     def attention_weights(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -269,3 +278,21 @@ class KegruNetwork(nn.Module):
         )
         mask = torch.arange(merged.shape[1], device=tokens.device)[None, :] < lengths[:, None]
         return self._attention_scores(merged, mask)
+
+
+def drop_tokens(tokens: torch.Tensor, rate: float) -> torch.Tensor:
+    """Replace each k-mer token by :data:`UNKNOWN` with chance ``rate`` (word dropout).
+
+    Parameters
+    ----------
+    tokens : torch.Tensor, shape=(B, T)
+        Token ids; :data:`PAD` positions are never replaced.
+    rate : float
+        Chance per token, drawn from torch's global generator.
+
+    Returns
+    -------
+    torch.Tensor, shape=(B, T)
+    """
+    dropped = torch.rand(tokens.shape, device=tokens.device) < rate
+    return torch.where(dropped & (tokens != PAD), UNKNOWN, tokens)
