@@ -393,12 +393,12 @@ class _WeightAverage:
     """The weights after each of the last ``count`` epochs, and their mean."""
 
     def __init__(self, count: int):
-        self.states: deque[dict[str, torch.Tensor]] = deque(maxlen=max(count, 1))
-        self.count = count
+        #: None when not averaging (``count`` 0).
+        self.states: deque[dict[str, torch.Tensor]] | None = deque(maxlen=count) if count else None
 
     def add(self, module: nn.Module) -> None:
         """Remember the module's weights now (nothing when not averaging)."""
-        if self.count:
+        if self.states is not None:
             self.states.append({k: v.detach().clone() for k, v in module.state_dict().items()})
 
     def mean(self) -> dict[str, torch.Tensor]:

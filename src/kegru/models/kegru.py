@@ -23,11 +23,13 @@ every sequence and ``shift`` bp in all, so the model sees every k-mer phase), ``
 0..stride-1 bp at both ends), ``schedule``/``weight_decay`` (learning-rate schedule, AdamW),
 ``ensemble`` (N networks trained with seeds seed..seed+N-1, logits averaged, saved as one
 model), ``strand_sampling`` (each epoch trains on one random strand of every sequence: half the
-work of both strands, which pays for an ensemble member).
+work of both strands, which pays for an ensemble member), ``average_last`` (keep the mean
+weights of the last epochs) and ``token_dropout`` (word dropout).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +46,7 @@ from kegru.models.options import KEGRU_RC_MODES
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 from kegru.sequences import LabelledSequences, reverse_complement
 from kegru.tokenizer import KmerTokenizer
-from kegru.training import best_epoch
+from kegru.training import TrainConfig, best_epoch
 
 RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
@@ -180,16 +182,6 @@ class KegruEstimator(TorchEstimator):
         ):
             if p[name] not in allowed:
                 raise InputError(f"unknown {name} {p[name]!r}; choose one of {', '.join(allowed)}")
-        for name, low in (
-            ("conv_filters", 0),
-            ("conv_pool", 1),
-            ("conv_layers", 1),
-            ("shift", 0),
-            ("ensemble", 1),
-            ("average_last", 0),
-        ):
-            if not isinstance(p[name], int) or isinstance(p[name], bool) or p[name] < low:
-                raise InputError(f"{name} must be an integer >= {low}, got {p[name]!r}")
         width = p["conv_width"]
         if p["conv_filters"] and (not isinstance(width, int) or width < 1 or width % 2 == 0):
             raise InputError(f"conv_width must be an odd integer >= 1, got {width!r}")
@@ -226,6 +218,9 @@ class KegruEstimator(TorchEstimator):
             conv_layers=int(p["conv_layers"]),
             token_dropout=float(p["token_dropout"]),
         )
+
+    def _train_config(self, seed: int | None = None) -> TrainConfig:
+        return replace(super()._train_config(seed), average_last=int(self.params["average_last"]))
 
     @property
     def strand_symmetric(self) -> bool:

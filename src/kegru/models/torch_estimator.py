@@ -82,7 +82,6 @@ class TorchEstimator(Estimator):
             verbose=bool(p["verbose"]),
             schedule=p["schedule"],
             weight_decay=float(p["weight_decay"]),
-            average_last=int(p.get("average_last", 0)),
         )
 
     def _fit_network(
