@@ -6,8 +6,11 @@ imported as ``common`` from the scripts' own folder.
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,3 +51,68 @@ def environment(note: str | None = None) -> dict[str, Any]:
         record["note"] = note
         record["load_average_1min_at_end"] = round(os.getloadavg()[0], 2)
     return record
+
+
+def posthoc_parser(description: str, default_out: Path) -> argparse.ArgumentParser:
+    """Arguments of a benchmark that scores a study's trained models again.
+
+    ``study`` (the study directory), ``--datasets`` (its DATASETS.toml), ``--setting`` (only
+    the trials of this setting label), ``--out`` (the JSON written) and ``--note``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("study", type=Path, help="a kegru study directory")
+    parser.add_argument("--datasets", type=Path, required=True, help="the study's DATASETS.toml")
+    parser.add_argument("--setting", default=None, help="only the trials of this setting label")
+    parser.add_argument("--out", type=Path, default=default_out)
+    parser.add_argument("--note", default=None, help="conditions of the run")
+    return parser
+
+
+def finished_kegru_trials(
+    study_dir: Path, datasets_toml: Path, setting: str | None = None
+) -> Iterator[dict[str, Any]]:
+    """The finished, multi-phase kegru trials of a study, each with its model and split data.
+
+    Each trial's model is loaded (one thread) and its data set split exactly as the trial
+    split it (same seed), so a prediction-only change can be measured on trained models.
+
+    Parameters
+    ----------
+    study_dir : Path
+        A kegru study directory (``study.json``, ``trials/``).
+    datasets_toml : Path
+        The study's DATASETS.toml.
+    setting : str, optional
+        Only the trials of this setting label.
+
+    Yields
+    ------
+    dict
+        ``trial_id``, ``setting`` (its label in the study), ``dataset`` (name), ``model``
+        (the loaded estimator) and ``data`` (prepared: ``valid``, ``test`` splits).
+    """
+    from kegru.datasets_config import read_datasets
+    from kegru.estimators import load_model
+    from kegru.pipeline import prepare_dataset
+
+    specs = {spec.name: spec for spec in read_datasets(datasets_toml)}
+    study = json.loads((study_dir / "study.json").read_text())
+    prepared: dict[str, Any] = {}
+    for trial in sorted((study_dir / "trials").iterdir()):
+        label = study["trials"][trial.name][0][1]
+        if not (trial / "metrics.json").exists() or setting not in (None, label):
+            continue
+        metrics = json.loads((trial / "metrics.json").read_text())
+        model = load_model(trial, threads=1)
+        if metrics.get("model") != "kegru" or model.params["stride"] == 1:
+            continue  # one phase only
+        name = metrics["dataset"]
+        if name not in prepared:
+            prepared[name] = prepare_dataset(specs[name], seed=int(metrics.get("seed", 0)))
+        yield {
+            "trial_id": trial.name,
+            "setting": label,
+            "dataset": name,
+            "model": model,
+            "data": prepared[name],
+        }

@@ -37,7 +37,7 @@ def test_merge_modes_shapes_and_values(merge, width):
     assert torch.equal(merged, expected)
 
 
-@pytest.mark.parametrize("pooling", ["last", "max", "attention"])
+@pytest.mark.parametrize("pooling", ["last", "max", "attention", "max+avg"])
 @pytest.mark.parametrize("merge", ["concat", "mul"])
 @pytest.mark.parametrize("conv", CONV_OPTIONS)
 def test_output_does_not_depend_on_padding(pooling, merge, conv):
@@ -59,6 +59,22 @@ def test_output_does_not_depend_on_padding(pooling, merge, conv):
         )
     torch.testing.assert_close(batched, alone, rtol=0, atol=1e-5)
     torch.testing.assert_close(batched, padded_more, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("conv", CONV_OPTIONS)
+def test_max_avg_pooling_is_max_then_mean_of_each_rows_own_positions(conv):
+    torch.manual_seed(0)
+    network = KegruNetwork(TOKENIZER.vocab_size, dim=8, units=6, pooling="max+avg", **conv).eval()
+    tokens, lengths = TOKENIZER.encode(_random_dna(np.random.default_rng(1), 5, 20, 90))
+    tokens, lengths = torch.from_numpy(tokens), torch.from_numpy(lengths)
+    with torch.no_grad():
+        features = network.features(tokens, lengths)
+        outputs, _, positions = network._run_gru(tokens, lengths, need_outputs=True)
+    assert features.shape == (5, 4 * 6) and network.dense.in_features == 4 * 6
+    for row in range(5):
+        own = outputs[row, : positions[row]]  # concat merge: (positions, 2 * units)
+        torch.testing.assert_close(features[row, :12], own.amax(dim=0), rtol=0, atol=0)
+        torch.testing.assert_close(features[row, 12:], own.mean(dim=0), rtol=1e-6, atol=1e-6)
 
 
 @pytest.mark.parametrize("pooling", ["last", "attention"])

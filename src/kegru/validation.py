@@ -25,7 +25,16 @@ from typing import Any
 import numpy as np
 
 from kegru.errors import InputError
-from kegru.models.options import KEGRU_PRESETS, OPTIMIZERS, SCHEDULES
+from kegru.models.options import (
+    CONV_POOLINGS,
+    CONV_RC_MODES,
+    KEGRU_POOLINGS,
+    KEGRU_PRESETS,
+    KEGRU_RC_MODES,
+    MERGE_MODES,
+    OPTIMIZERS,
+    SCHEDULES,
+)
 
 #: Files a model directory written by ``kegru train`` may hold (any family).
 MODEL_DIR_FILES = frozenset(
@@ -139,10 +148,10 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "dim": _int(1, 4096),
         "units": _int(1, 4096),
         "layers": _int(1, 16),
-        "merge": Rule("str", choices=("concat", "sum", "ave", "mul")),
+        "merge": Rule("str", choices=MERGE_MODES),
         "embedding": Rule("str", choices=("no-init", "init-no-train", "init-train")),
-        "pooling": Rule("str", choices=("last", "max", "attention")),
-        "rc": Rule("str", choices=("none", "augment", "conjoined", "canonical")),
+        "pooling": Rule("str", choices=KEGRU_POOLINGS),
+        "rc": Rule("str", choices=KEGRU_RC_MODES),
         "preset": Rule("str", choices=KEGRU_PRESETS),
         "conv_filters": _int(0, 4096),
         "conv_width": _int(1, 101),
@@ -180,8 +189,8 @@ _CONV_RULES = {
     "detectors": _int(1, 4096),
     "width": _int(1, 1000),
     "hidden": _int(0, 4096),
-    "pooling": Rule("str", choices=("max", "max+avg")),
-    "rc": Rule("str", choices=("none", "max", "mean")),
+    "pooling": Rule("str", choices=CONV_POOLINGS),
+    "rc": Rule("str", choices=CONV_RC_MODES),
 }
 FAMILY_RULES["deepbind"].update(_CONV_RULES)
 FAMILY_RULES["cnn_zh"].update(_CONV_RULES)

@@ -101,7 +101,8 @@ class KegruNetwork(nn.Module):
         Stacked BiGRU layers.
     pooling : str
         ``last``: the final state of each direction (the paper); ``max``: masked max over
-        positions; ``attention``: a learned, masked softmax-weighted sum over positions.
+        positions; ``attention``: a learned, masked softmax-weighted sum over positions;
+        ``max+avg``: the masked max and the masked mean over positions, concatenated.
     dropout : float
         Dropout before the dense layer.
     embedding_matrix : numpy.ndarray, shape=(vocab_size, dim), optional
@@ -184,7 +185,7 @@ class KegruNetwork(nn.Module):
                 nn.Linear(features, features), nn.Tanh(), nn.Linear(features, 1)
             )
         self.dropout = nn.Dropout(dropout)
-        self.dense = nn.Linear(features, 1)
+        self.dense = nn.Linear(features * (2 if pooling == "max+avg" else 1), 1)
         #: Use :func:`bigru_from_tokens` on the CPU (one layer only); False forces ``nn.GRU``.
         self.fast_cpu = True
 
@@ -257,8 +258,12 @@ class KegruNetwork(nn.Module):
             outputs[..., : self.units], outputs[..., self.units :], self.merge
         )
         mask = torch.arange(merged.shape[1], device=tokens.device)[None, :] < lengths[:, None]
-        if self.pooling == "max":
-            return merged.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
+        if self.pooling in ("max", "max+avg"):
+            peak = merged.masked_fill(~mask[..., None], float("-inf")).amax(dim=1)
+            if self.pooling == "max":
+                return peak
+            total = merged.masked_fill(~mask[..., None], 0.0).sum(dim=1)
+            return torch.cat([peak, total / lengths[:, None].to(merged.dtype)], dim=1)
         weights = self._attention_scores(merged, mask)
         return (weights[..., None] * merged).sum(dim=1)
 

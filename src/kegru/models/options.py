@@ -9,7 +9,7 @@ from __future__ import annotations
 #: KEGRU: how the two GRU directions are merged.
 MERGE_MODES = ("concat", "sum", "ave", "mul")
 #: KEGRU: how the BiGRU outputs are pooled over positions.
-KEGRU_POOLINGS = ("last", "max", "attention")
+KEGRU_POOLINGS = ("last", "max", "attention", "max+avg")
 #: KEGRU: reverse-complement handling.
 KEGRU_RC_MODES = ("none", "augment", "conjoined", "canonical")
 #: KEGRU: presets (``default``: chosen by validation AUC; ``paper``: the published model).
