@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from kegru.embedding import EMBEDDINGS
 from kegru.errors import InputError
 from kegru.models.options import (
     CONV_POOLINGS,
@@ -149,7 +150,7 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "units": _int(1, 4096),
         "layers": _int(1, 16),
         "merge": Rule("str", choices=MERGE_MODES),
-        "embedding": Rule("str", choices=("no-init", "init-no-train", "init-train")),
+        "embedding": Rule("str", choices=EMBEDDINGS),
         "pooling": Rule("str", choices=KEGRU_POOLINGS),
         "rc": Rule("str", choices=KEGRU_RC_MODES),
         "preset": Rule("str", choices=KEGRU_PRESETS),
