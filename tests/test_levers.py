@@ -164,6 +164,35 @@ def test_average_last_keeps_the_mean_weights_of_the_last_epochs():
         make_estimator("kegru", average_last=-1)
 
 
+def test_sam_step_takes_the_gradient_at_the_weights_moved_uphill():
+    # One SGD step of SAM on one batch: w' = w - lr * grad L(w + rho * g / |g|), g = grad L(w).
+    rng = np.random.default_rng(1)
+    x = torch.as_tensor(rng.normal(size=(16, 4)), dtype=torch.float32)
+    y = (x[:, 0] > 0).float()
+    torch.manual_seed(0)
+    module = _Linear()
+    start = [p.detach().clone() for p in module.parameters()]
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+
+    def gradients(weights):
+        tensors = [w.clone().requires_grad_(True) for w in weights]
+        loss = loss_fn(torch.nn.functional.linear(x, tensors[0], tensors[1]).squeeze(-1), y)
+        return torch.autograd.grad(loss, tensors)
+
+    g = gradients(start)
+    norm = torch.sqrt(sum((gi**2).sum() for gi in g))
+    uphill = gradients([w + 0.3 * gi / norm for w, gi in zip(start, g, strict=True)])
+    config = TrainConfig(epochs=1, batch_size=16, optimizer="sgd", learning_rate=0.1, sam_rho=0.3)
+    fit_module(module, {"x": x}, y, None, None, config)
+    for param, w, gu, gi in zip(module.parameters(), start, uphill, g, strict=True):
+        assert torch.allclose(param, w - 0.1 * gu, atol=1e-6)
+        assert not torch.allclose(param, w - 0.1 * gi, atol=1e-4)
+    with pytest.raises(InputError, match="sam_rho"):
+        TrainConfig(sam_rho=-0.1)
+    with pytest.raises(InputError, match="sam_rho"):
+        make_estimator("kegru", sam_rho=-1.0)
+
+
 def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
     model = KegruEstimator(ensemble=3, epochs=1, dim=8, units=6, conv_filters=4, seed=2)
     model.fit(_tiny_training_set())

@@ -165,6 +165,7 @@ FAMILY_RULES: dict[str, dict[str, Rule]] = {
         "init": Rule("str", optional=True),
         "average_last": _int(0, 100_000),
         "token_dropout": Rule("float", 0.0, 1.0, high_open=True),
+        "sam_rho": Rule("float", 0.0, 10.0),
     },
     "deepbind": {},
     "cnn_zh": {},

@@ -24,7 +24,8 @@ every sequence and ``shift`` bp in all, so the model sees every k-mer phase), ``
 ``ensemble`` (N networks trained with seeds seed..seed+N-1, logits averaged, saved as one
 model), ``strand_sampling`` (each epoch trains on one random strand of every sequence: half the
 work of both strands, which pays for an ensemble member), ``average_last`` (keep the mean
-weights of the last epochs) and ``token_dropout`` (word dropout).
+weights of the last epochs), ``token_dropout`` (word dropout) and ``sam_rho``
+(sharpness-aware minimisation).
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ PAPER_PRESET: dict[str, Any] = {
     "init": None,
     "average_last": 0,
     "token_dropout": 0.0,
+    "sam_rho": 0.0,
     **TRAINING_DEFAULTS,
 }
 
@@ -147,6 +149,8 @@ class KegruEstimator(TorchEstimator):
     average_last : int
         Keep the mean weights of the last ``average_last`` epochs instead of the best
         epoch's (stochastic weight averaging); 0: the best epoch.
+    sam_rho : float
+        Sharpness-aware minimisation's step (:class:`kegru.training.TrainConfig`); 0: off.
     preset : str
         ``default`` or ``paper``: the values every parameter not given takes.
     optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
@@ -220,7 +224,11 @@ class KegruEstimator(TorchEstimator):
         )
 
     def _train_config(self, seed: int | None = None) -> TrainConfig:
-        return replace(super()._train_config(seed), average_last=int(self.params["average_last"]))
+        return replace(
+            super()._train_config(seed),
+            average_last=int(self.params["average_last"]),
+            sam_rho=float(self.params["sam_rho"]),
+        )
 
     @property
     def strand_symmetric(self) -> bool:
