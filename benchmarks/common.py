@@ -103,8 +103,10 @@ def finished_kegru_trials(
         if not (trial / "metrics.json").exists() or setting not in (None, label):
             continue
         metrics = json.loads((trial / "metrics.json").read_text())
+        if metrics.get("model") != "kegru":
+            continue
         model = load_model(trial, threads=1)
-        if metrics.get("model") != "kegru" or model.params["stride"] == 1:
+        if model.params["stride"] == 1:
             continue  # one phase only
         name = metrics["dataset"]
         if name not in prepared:

@@ -22,11 +22,22 @@ from sklearn.metrics import roc_auc_score
 
 from kegru.atomic import write_json
 
+
+def phase_views(shift: int) -> list[tuple[int, int]]:
+    """The default's views: the sequence whole and trimmed by 1 bp at each end."""
+    return [(0, 0), (1, 1)]
+
+
+def shift_views(shift: int) -> list[tuple[int, int]]:
+    """The training windows of a model trained with ``shift``: ``(o, shift - o)``."""
+    return [(o, shift - o) for o in range(shift + 1)]
+
+
 #: views (bases cut at the start, at the end) per scheme, for a model trained with shift S
 SCHEMES = {
-    "phases": lambda shift: [(0, 0), (1, 1)],
-    "shifts": lambda shift: [(o, shift - o) for o in range(shift + 1)],
-    "shifts+phases": lambda shift: [(0, 0), (1, 1)] + [(o, shift - o) for o in range(shift + 1)],
+    "phases": phase_views,
+    "shifts": shift_views,
+    "shifts+phases": lambda shift: phase_views(shift) + shift_views(shift),
 }
 
 

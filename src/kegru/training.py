@@ -367,7 +367,7 @@ class _Step:
     def _sharpness_aware_gradient(self, batch: Batch, target: torch.Tensor) -> None:
         """Replace the gradients by those at the weights moved ``sam_rho`` uphill (SAM)."""
         params = [p for p in self.module.parameters() if p.grad is not None]
-        norm = torch.linalg.vector_norm(torch.stack([p.grad.norm() for p in params]))
+        norm = torch.nn.utils.get_total_norm([p.grad for p in params])
         scale = self.sam_rho / (float(norm) + 1e-12)
         with torch.no_grad():
             moves = [p.grad * scale for p in params]
