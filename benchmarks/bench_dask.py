@@ -19,8 +19,8 @@ import time
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.datasets_config import DatasetSpec
-from kegru.studies import Setting, Study, run_study
+from kegru.data.datasets_config import DatasetSpec
+from kegru.studies.run import Setting, Study, run_study
 
 RESULTS = RESULTS_DIR / "dask_speedup.json"
 DATA = SHARED_DATA / "encode_deepbind"

@@ -23,10 +23,10 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.models.kegru import KegruEstimator
-from kegru.negatives import add_shuffled_negatives
-from kegru.sequences import read_labelled
-from kegru.splits import random_split
+from kegru.data.sequences import read_labelled
+from kegru.data.splits import random_split
+from kegru.genome.negatives import add_shuffled_negatives
+from kegru.models.kegru.estimator import KegruEstimator
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha_AC.seq.gz"
 

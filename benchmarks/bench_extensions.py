@@ -28,7 +28,7 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.pipeline import train_and_evaluate
+from kegru.train.run import train_and_evaluate
 
 DATA = SHARED_DATA / "encode_deepbind"
 DATASETS = {

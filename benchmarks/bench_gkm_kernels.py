@@ -39,8 +39,8 @@ SETTINGS = [
 
 def datasets(names: list[str] | None) -> list[tuple[str, object]]:
     """(name, PreparedData) of the shared sets (all, or ``names``), split as kegru train does."""
-    from kegru.datasets_config import read_datasets
-    from kegru.pipeline import prepare_dataset
+    from kegru.data.datasets_config import read_datasets
+    from kegru.train.run import prepare_dataset
 
     out = []
     for spec in read_datasets(REPO / "examples" / "shared_datasets.toml"):
@@ -51,9 +51,9 @@ def datasets(names: list[str] | None) -> list[tuple[str, object]]:
 
 def evaluate(train, valid, max_train: int, seed: int = 0) -> dict:
     """Validation AUC of every setting on one data set."""
-    from kegru.models.gkm_kernel import GkmKernel, cross_kernel, gram_matrix
-    from kegru.models.gkm_smo import solve_svc
-    from kegru.models.gkmsvm import stratified_cap
+    from kegru.models.gkm.estimator import stratified_cap
+    from kegru.models.gkm.kernel import GkmKernel, cross_kernel, gram_matrix
+    from kegru.models.gkm.smo import solve_svc
 
     chosen = stratified_cap(np.asarray(train.labels), max_train, seed)
     sequences = [train.sequences[i] for i in chosen]

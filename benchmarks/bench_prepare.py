@@ -31,8 +31,8 @@ import numpy as np
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.genome import Genome, sha256_file
-from kegru.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.reference import Genome, sha256_file
 
 RESULTS = RESULTS_DIR / "prepare.json"
 DATA = SHARED_DATA / "yeast_pho4"

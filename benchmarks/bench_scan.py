@@ -1,13 +1,13 @@
 """Scan speed on the whole yeast genome (12 Mb, 16 chromosomes) against predict's rate.
 
 Builds the Pho4 data set (``--window`` bp windows at the bound regions, GC-matched genomic
-negatives) with :func:`kegru.prepare.prepare_dataset`, trains a small KEGRU on it, then
+negatives) with :func:`kegru.genome.prepare.prepare_dataset`, trains a small KEGRU on it, then
 measures, with the same model, window length and ``--strand``:
 
 1. ``scan``'s rate on one thread over the first chromosome(s) (about ``--probe-bp`` bp):
-   :func:`kegru.scan.scan_file` with one job;
+   :func:`kegru.predict.scan.scan_file` with one job;
 2. ``predict``'s rate on exactly the windows that scan scored, written to a FASTA file:
-   :func:`kegru.pipeline.predict_file`, one torch thread;
+   :func:`kegru.train.run.predict_file`, one torch thread;
 3. the whole genome at ``--step`` with ``--jobs`` worker processes (one thread each), and
    how many of the Pho4-bound regions overlap a called site.
 
@@ -34,10 +34,10 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.genome import Genome
-from kegru.pipeline import predict_file, train_and_evaluate
-from kegru.prepare import PrepareConfig, prepare_dataset
-from kegru.scan import region_windows, scan_file
+from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.reference import Genome
+from kegru.predict.scan import region_windows, scan_file
+from kegru.train.run import predict_file, train_and_evaluate
 
 RESULTS = RESULTS_DIR / "scan.json"
 YEAST = SHARED_DATA / "yeast_pho4"

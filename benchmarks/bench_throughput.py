@@ -20,9 +20,9 @@ from common import RESULTS_DIR, environment
 from torch import nn
 
 from kegru.atomic import write_json
-from kegru.models.kegru_network import KegruNetwork
-from kegru.tokenizer import KmerTokenizer
-from kegru.training import make_optimizer
+from kegru.models.kegru.network import KegruNetwork
+from kegru.models.kegru.tokenizer import KmerTokenizer
+from kegru.train.loop import make_optimizer
 
 RESULTS = RESULTS_DIR / "throughput.json"
 

@@ -91,9 +91,9 @@ def finished_kegru_trials(
         ``trial_id``, ``setting`` (its label in the study), ``dataset`` (name), ``model``
         (the loaded estimator) and ``data`` (prepared: ``valid``, ``test`` splits).
     """
-    from kegru.datasets_config import read_datasets
-    from kegru.estimators import load_model
-    from kegru.pipeline import prepare_dataset
+    from kegru.data.datasets_config import read_datasets
+    from kegru.models.base import load_model
+    from kegru.train.run import prepare_dataset
 
     specs = {spec.name: spec for spec in read_datasets(datasets_toml)}
     study = json.loads((study_dir / "study.json").read_text())

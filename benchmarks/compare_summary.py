@@ -25,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 from common import RESULTS_DIR, environment
 
-from kegru.datasets_config import read_datasets
-from kegru.study_tables import paired_wilcoxon
+from kegru.data.datasets_config import read_datasets
+from kegru.studies.tables import paired_wilcoxon
 
 REFERENCE = "KEGRU"
 REPO = Path(__file__).resolve().parents[1]

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from kegru.cli import main
+from kegru.cli.main import main
+from kegru.data.onehot import one_hot
+from kegru.data.sequences import read_labelled, reverse_complement
 from kegru.errors import InputError
-from kegru.estimators import load_model, make_estimator
-from kegru.models.conv_network import ConvNetwork, reverse_complement_batch
+from kegru.genome.negatives import add_shuffled_negatives
+from kegru.models.base import load_model, make_estimator
+from kegru.models.conv.network import ConvNetwork, reverse_complement_batch
 from kegru.models.gc import composition_features
-from kegru.models.gkmsvm import stratified_cap
-from kegru.models.onehot import one_hot
-from kegru.negatives import add_shuffled_negatives
-from kegru.sequences import read_labelled, reverse_complement
-from kegru.strands import predict_strands
+from kegru.models.gkm.estimator import stratified_cap
+from kegru.predict.strands import predict_strands
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
 #: Small settings that still learn REST's motif on 500 positives in seconds.

@@ -6,9 +6,9 @@ import argparse
 
 import pytest
 
-from kegru.cli import COMMANDS, build_parser
-from kegru.commands._help import family_defaults
-from kegru.estimators import estimator_class
+from kegru.cli.help import family_defaults
+from kegru.cli.main import COMMANDS, build_parser
+from kegru.models.base import estimator_class
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

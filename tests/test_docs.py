@@ -48,7 +48,7 @@ def test_tutorial_commands_run_as_written(shared_data, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "kegru"
-    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m kegru.cli "$@"\n')
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m kegru.cli.main "$@"\n')
     shim.chmod(0o755)
     env = {
         **os.environ,

@@ -17,8 +17,9 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils import estimator_checks as sk
 
+from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
-from kegru.estimators import (
+from kegru.models.base import (
     CONFIG_FILE,
     MODEL_FAMILIES,
     RUN_SETTINGS,
@@ -26,7 +27,6 @@ from kegru.estimators import (
     load_model,
     make_estimator,
 )
-from kegru.sequences import LabelledSequences
 
 #: Small settings that train every family in about a second.
 QUICK = {

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kegru.cli import main
+from kegru.cli.main import main
+from kegru.data.sequences import LabelledSequences, read_fasta, reverse_complement
 from kegru.errors import InputError
-from kegru.estimators import load_model, make_estimator
-from kegru.models.gkm_kernel import (
+from kegru.models.base import load_model, make_estimator
+from kegru.models.gkm.kernel import (
     KERNELS,
     GkmKernel,
     cross_kernel,
@@ -20,9 +21,8 @@ from kegru.models.gkm_kernel import (
     linear_table,
     table_scores,
 )
-from kegru.models.gkm_smo import solve_svc
-from kegru.models.lsgkm_model import read_lsgkm_model, write_lsgkm_model
-from kegru.sequences import LabelledSequences, read_fasta, reverse_complement
+from kegru.models.gkm.lsgkm_model import read_lsgkm_model, write_lsgkm_model
+from kegru.models.gkm.smo import solve_svc
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 NFE2 = "lsgkm_nfe2/wgEncodeSydhTfbsGm12878Nfe2hStdAlnRep0"

@@ -30,7 +30,7 @@ import pandas as pd
 import pytest
 import torch
 
-from kegru.cli import main
+from kegru.cli.main import main
 
 #: Tiny KEGRU settings: the whole corpus trains two models in about a second each.
 TINY = {"units": 4, "dim": 8, "batch_size": 32}
@@ -82,7 +82,7 @@ def gzip_corrupt(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """Data, a trained tiny KEGRU (``m``) and an earlier prediction file (``old.tsv``)."""
-    from kegru.pipeline import predict_file, train_and_evaluate
+    from kegru.train.run import predict_file, train_and_evaluate
 
     root = tmp_path_factory.mktemp("hostile_template")
     write_data(root / "data")
@@ -520,7 +520,7 @@ def test_device_cuda_without_gpu(workspace, capsys, monkeypatch):
 
 
 def _kegru(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kegru.cli", *args]
+    return [sys.executable, "-m", "kegru.cli.main", *args]
 
 
 def _env() -> dict[str, str]:
@@ -592,7 +592,7 @@ def test_two_concurrent_studies_run_every_trial_exactly_once(tmp_path):
 
 
 def test_resume_removes_temporary_files_a_killed_trial_left(tmp_path):
-    from kegru.studies import run_study
+    from kegru.studies.run import run_study
 
     write_data(tmp_path / "data")
     _study_files(tmp_path)
@@ -612,13 +612,13 @@ def test_resume_removes_temporary_files_a_killed_trial_left(tmp_path):
 
 
 def test_claim_is_exclusive_and_released_when_its_holder_ends(tmp_path):
-    from kegru.claims import claim
+    from kegru.studies.claims import claim
 
     directory = tmp_path / "trial"
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time; sys.path.insert(0, sys.argv[2]);"
-         "from pathlib import Path; from kegru.claims import claim\n"
+         "from pathlib import Path; from kegru.studies.claims import claim\n"
          "with claim(Path(sys.argv[1])) as got:\n"
          "    print(got, flush=True); time.sleep(600)",
          str(directory), str(Path(__file__).resolve().parents[1] / "src")],

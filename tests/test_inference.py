@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from trained_models import LinearToy
 
-from kegru.cli import main
+from kegru.cli.main import main
+from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
-from kegru.estimators import FORMAT_VERSION, load_model, make_estimator, read_config
-from kegru.model_card import default_window
-from kegru.sequences import reverse_complement
-from kegru.strands import predict_strands
+from kegru.models.base import FORMAT_VERSION, load_model, make_estimator, read_config
+from kegru.predict.strands import predict_strands
+from kegru.train.model_card import default_window
 
 LENGTH = 60
 
@@ -174,9 +174,9 @@ def test_gpu_trained_model_runs_on_the_cpu(tiny_model, tmp_path, capsys):
 
 
 def test_study_passes_the_device_to_each_trial(tmp_path, monkeypatch):
-    import kegru.pipeline
-    from kegru.datasets_config import DatasetSpec
-    from kegru.trials import Trial, run_trial
+    import kegru.train.run
+    from kegru.data.datasets_config import DatasetSpec
+    from kegru.studies.trials import Trial, run_trial
 
     seen = {}
 
@@ -184,7 +184,7 @@ def test_study_passes_the_device_to_each_trial(tmp_path, monkeypatch):
         seen.update(kwargs)
         raise RuntimeError("stop after recording the device")
 
-    monkeypatch.setattr(kegru.pipeline, "train_and_evaluate", fake_train)
+    monkeypatch.setattr(kegru.train.run, "train_and_evaluate", fake_train)
     spec = DatasetSpec(name="d", train=tmp_path / "t.csv")
     run_trial(Trial(dataset=spec, model="gc", params={}, seed=0), tmp_path, device="auto")
     assert seen["device"] == "auto"
@@ -252,7 +252,7 @@ def test_predict_strand_options(tiny_model, tmp_path):
 
 
 def test_conjoined_model_is_scored_once(tiny_data, tmp_path, monkeypatch):
-    from kegru.models.kegru import KegruEstimator
+    from kegru.models.kegru.estimator import KegruEstimator
 
     model_dir = _train(tiny_data, tmp_path / "conjoined", "--rc", "conjoined", "--epochs", "1")
     calls = []
@@ -278,10 +278,10 @@ def test_verbose_quiet_and_log_file(tiny_model, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "predict" in err and "seq" in err  # the progress bar
     assert "kegru: kegru 0." in err  # -v: debug messages on the console
-    assert f"DEBUG kegru.cli: kegru 0.1.0: {' '.join(args[:1])}" in log.read_text()
+    assert f"DEBUG kegru.cli.main: kegru 0.1.0: {' '.join(args[:1])}" in log.read_text()
     assert main([*args, "--quiet", "--log-file", str(log)]) == 0
     assert capsys.readouterr().err == ""  # no bar, no information
-    assert log.read_text().count("DEBUG kegru.cli") == 2  # the file gets everything
+    assert log.read_text().count("DEBUG kegru.cli.main") == 2  # the file gets everything
     monkeypatch.delenv("KEGRU_PROGRESS")
     assert main(args) == 0
     assert "seq/s" not in capsys.readouterr().err  # no bar lines where stderr is no terminal

@@ -24,19 +24,19 @@ from trained_models import (
     trained_model,
 )
 
-from kegru.attribution import (
+from kegru.cli.main import main
+from kegru.errors import InputError
+from kegru.interpret.attribution import (
     interpret_sequences,
     log_odds,
     saturation_mutagenesis,
     token_to_base_weights,
     weighted_onehot,
 )
-from kegru.cli import main
-from kegru.errors import InputError
-from kegru.estimators import load_model
-from kegru.interpret import interpret_file
-from kegru.modisco import modisco_arrays, run_modisco
-from kegru.motifs import Motif, discover_motifs, match_jaspar, meme_text, read_motif_db
+from kegru.interpret.modisco import modisco_arrays, run_modisco
+from kegru.interpret.motifs import Motif, discover_motifs, match_jaspar, meme_text, read_motif_db
+from kegru.interpret.workflow import interpret_file
+from kegru.models.base import load_model
 
 DEEPBIND = "encode_deepbind"
 REST = "REST_GM12878_NRSF_HudsonAlpha"
@@ -254,7 +254,7 @@ def test_motif_db_reads_meme_files(tmp_path):
 
 
 def test_motif_db_and_report_on_pho4(shared_data, tmp_path_factory, tmp_path, capsys):
-    from kegru.motifs import jaspar_motifs
+    from kegru.interpret.motifs import jaspar_motifs
 
     model_dir = pho4_model(shared_data, tmp_path_factory)
     fasta = _write_fasta(tmp_path / "pho4.fa", _pho4_positives(shared_data, tmp_path_factory)[:30])

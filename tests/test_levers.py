@@ -6,21 +6,21 @@ import torch
 from sklearn.base import clone
 from test_network import TOKENIZER, _random_dna, _tiny_training_set
 
-from kegru.datasets_config import DatasetSpec
+from kegru.data.datasets_config import DatasetSpec
+from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
-from kegru.estimators import make_estimator
-from kegru.models.kegru import (
+from kegru.models.base import make_estimator
+from kegru.models.kegru.estimator import (
     DEFAULT_PRESET,
     PAPER_PRESET,
     EnsembleNetwork,
     KegruEstimator,
     shifted_batch,
 )
-from kegru.models.kegru_network import KegruNetwork, drop_tokens
-from kegru.sequences import reverse_complement
-from kegru.studies import builtin_study, study_trials
-from kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
-from kegru.training import (
+from kegru.models.kegru.network import KegruNetwork, drop_tokens
+from kegru.models.kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
+from kegru.studies.run import builtin_study, study_trials
+from kegru.train.loop import (
     TrainConfig,
     best_epoch,
     fit_module,
@@ -230,7 +230,7 @@ TINY = {"dim": 8, "units": 6, "conv_filters": 4, "epochs": 1}
 
 
 def test_pretrain_then_init_reuses_lower_layers(tmp_path):
-    from kegru.pretrain import pretrain, read_pretrain_record
+    from kegru.train.pretrain import pretrain, read_pretrain_record
 
     for name, motif, seed in (("A", "GATTACA", 0), ("B", "CACGTG", 1), ("C", "TTGACA", 2)):
         _planted_csv(tmp_path / f"{name}.csv", motif, seed)
@@ -250,7 +250,7 @@ def test_pretrain_then_init_reuses_lower_layers(tmp_path):
     for name, value in state.items():
         assert torch.equal(network.state_dict()[name], value), name
     assert torch.equal(network.embedding.weight, base_model.network_.embedding.weight)
-    from kegru.sequences import read_labelled
+    from kegru.data.sequences import read_labelled
 
     tuned = KegruEstimator(**TINY, init=str(base)).fit(read_labelled(tmp_path / "C.csv"))
     assert tuned.n_word2vec_kmers_ == base_model.n_word2vec_kmers_  # no word2vec of its own
@@ -342,7 +342,7 @@ def test_conv_layers_add_convolutions_over_pooled_maps():
 
 @pytest.mark.parametrize("width", [1, 3, 5])
 def test_vocabulary_convolution_equals_conv1d_over_embeddings(width):
-    from kegru.models.kegru_network import vocabulary_convolution
+    from kegru.models.kegru.network import vocabulary_convolution
 
     torch.manual_seed(0)
     embedding = torch.nn.Embedding(30, 6, padding_idx=0)

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from kegru.models.kegru import KegruEstimator, trim_padding
-from kegru.models.kegru_network import KegruNetwork, merge_directions
-from kegru.sequences import reverse_complement
-from kegru.tokenizer import KmerTokenizer
-from kegru.training import length_bucketed_batches
+from kegru.data.sequences import reverse_complement
+from kegru.models.kegru.estimator import KegruEstimator, trim_padding
+from kegru.models.kegru.network import KegruNetwork, merge_directions
+from kegru.models.kegru.tokenizer import KmerTokenizer
+from kegru.train.loop import length_bucketed_batches
 
 TOKENIZER = KmerTokenizer()
 #: No convolution, one pooled convolution, two stacked pooled convolutions.
@@ -132,7 +132,7 @@ def test_bucketed_batches_cover_every_example_once():
 
 
 def _tiny_training_set():
-    from kegru.sequences import LabelledSequences
+    from kegru.data.sequences import LabelledSequences
 
     rng = np.random.default_rng(3)
     sequences = _random_dna(rng, 200, 30, 60)
@@ -193,7 +193,7 @@ def test_frozen_embedding_keeps_word2vec_vectors():
 def test_inference_keeps_only_the_last_state_and_gives_the_same_logits():
     """``pooling="last"`` at inference runs :func:`final_states` (memory O(B u), not
     O(T B u)); it must match the path that stores every step, bit for bit."""
-    from kegru.models import fast_bigru
+    from kegru.models.kegru import fast_bigru
 
     torch.manual_seed(0)
     network = KegruNetwork(vocab_size=4**5 + 2, dim=16, units=8).eval()

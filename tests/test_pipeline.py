@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from kegru.cli import main
-from kegru.estimators import load_model
-from kegru.sequences import read_labelled
+from kegru.cli.main import main
+from kegru.data.sequences import read_labelled
+from kegru.models.base import load_model
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
 

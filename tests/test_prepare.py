@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kegru.cli import main
-from kegru.genome import Genome, cache_dir, composition, index_paths
-from kegru.peaks import read_peaks, top_peaks
-from kegru.prepare import PrepareConfig, prepare_dataset
-from kegru.sequences import read_labelled
+from kegru.cli.main import main
+from kegru.data.sequences import read_labelled
+from kegru.genome.peaks import read_peaks, top_peaks
+from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.reference import Genome, cache_dir, composition, index_paths
 
 PHO4 = "yeast_pho4/pho4_chip_bound_regions_sacCer3.bed"
 YEAST = "yeast_pho4/S288C_R64_chrI-XVI.fa"

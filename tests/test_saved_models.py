@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from kegru.estimators import load_model
-from kegru.sequences import read_fasta
+from kegru.data.sequences import read_fasta
+from kegru.models.base import load_model
 
 FAMILIES = ["kegru", "kegru_paper", "deepbind", "cnn_zh", "gkmsvm", "gc"]
 

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from trained_models import LinearToy, pho4_model, use_session_cache
 
-from kegru.cli import main
+from kegru.cli.main import main
+from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
-from kegru.genome import Genome
-from kegru.scan import (
+from kegru.genome.reference import Genome
+from kegru.predict.scan import (
     ScanSettings,
     chrom_sizes_path_for,
     open_scannable,
@@ -25,8 +26,7 @@ from kegru.scan import (
     score_chunk,
     sites_path_for,
 )
-from kegru.sequences import reverse_complement
-from kegru.variants import allele_windows, read_vcf, score_variants
+from kegru.predict.variants import allele_windows, read_vcf, score_variants
 
 YEAST = "yeast_pho4"
 GENOME = "S288C_R64_chrI-XVI.fa"

@@ -5,10 +5,10 @@ import gzip
 import numpy as np
 import pytest
 
-from kegru.cli import main
+from kegru.cli.main import main
+from kegru.data.sequences import detect_format, read_fasta, read_labelled
 from kegru.errors import InputError
-from kegru.negatives import add_shuffled_negatives, dinucleotide_shuffles
-from kegru.sequences import detect_format, read_fasta, read_labelled
+from kegru.genome.negatives import add_shuffled_negatives, dinucleotide_shuffles
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
 
@@ -124,8 +124,8 @@ def test_missing_file_and_unknown_format(tmp_path, capsys):
 
 def test_test_negatives_file_labels_the_test_set(fixture_data, tmp_path):
     """A positives-only test FASTA takes its negatives from a file (LS-GKM's layout)."""
-    from kegru.datasets_config import read_datasets
-    from kegru.pipeline import prepare_data
+    from kegru.data.datasets_config import read_datasets
+    from kegru.train.run import prepare_data
 
     positives = fixture_data / "oct4_mafk/sample.fa"
     negatives = fixture_data / "oct4_mafk/sample2.fa"

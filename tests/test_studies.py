@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kegru.cli import main
-from kegru.compare import compare_models
-from kegru.datasets_config import read_datasets
+from kegru.cli.main import main
+from kegru.data.datasets_config import read_datasets
 from kegru.errors import InputError
-from kegru.studies import Setting, builtin_study, read_user_study, run_study, study_trials
-from kegru.study_tables import paired_wilcoxon, summary_table
-from kegru.trials import Trial, trial_dir
+from kegru.studies.compare import compare_models
+from kegru.studies.run import Setting, builtin_study, read_user_study, run_study, study_trials
+from kegru.studies.tables import paired_wilcoxon, summary_table
+from kegru.studies.trials import Trial, trial_dir
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"
 #: A 2-setting user study: tiny networks so each trial takes about a second.
@@ -118,7 +118,7 @@ def test_trial_id_is_stable_and_shared_trials_run_once(data_dir):
 
 def test_trial_run_under_other_defaults_is_not_reused(data_dir, monkeypatch):
     """Changing a family's default (as a new release may) gives its trials new ids."""
-    from kegru.models import kegru as kegru_module
+    from kegru.models.kegru import estimator as kegru_module
 
     spec = read_datasets(data_dir / "datasets.toml")[0]
     before = Trial(spec, "kegru", {}, 0).trial_id
@@ -349,8 +349,8 @@ def test_trial_dir_layout(data_dir, tmp_path):
 def test_max_train_caps_only_the_training_records(data_dir, tmp_path, fixture_data):
     from dataclasses import replace
 
-    from kegru.sequences import read_labelled
-    from kegru.trials import subsample_training_data
+    from kegru.data.sequences import read_labelled
+    from kegru.studies.trials import subsample_training_data
 
     spec = replace(read_datasets(data_dir / "datasets.toml")[1], max_train=100)
     subset = read_labelled(subsample_training_data(spec, seed=3, directory=tmp_path / "a"))

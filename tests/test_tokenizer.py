@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from kegru.tokenizer import N_SPECIAL, PAD, UNKNOWN, KmerTokenizer, token_count
+from kegru.models.kegru.tokenizer import N_SPECIAL, PAD, UNKNOWN, KmerTokenizer, token_count
 
 
 def _reference_ids(sequence: str, k: int, stride: int) -> list[int]:

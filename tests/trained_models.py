@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kegru.estimators import Estimator
-from kegru.sequences import BASES, reverse_complement
+from kegru.data.sequences import BASES, reverse_complement
+from kegru.models.base import Estimator
 
 #: Settings that let a KEGRU learn a motif in a few epochs on one core (the paper preset:
 #: these models serve interpretation and scanning tests, and attention maps need conv_pool=1).
@@ -77,7 +77,7 @@ def use_session_cache(tmp_path_factory) -> None:
 
 def trained_model(tmp_path_factory, name: str, train: Path, test: Path | None, **params) -> Path:
     """A model trained once per test session (shared by the test modules)."""
-    from kegru.pipeline import train_and_evaluate
+    from kegru.train.run import train_and_evaluate
 
     out = tmp_path_factory.getbasetemp() / "models" / name
     if not (out / "metrics.json").is_file():
@@ -90,7 +90,7 @@ def trained_model(tmp_path_factory, name: str, train: Path, test: Path | None, *
 
 def pho4_dataset(shared_data: Path, tmp_path_factory) -> Path:
     """Pho4 windows (301 bp at the bound regions' centres; GC-matched genomic negatives)."""
-    from kegru.prepare import PrepareConfig, prepare_dataset
+    from kegru.genome.prepare import PrepareConfig, prepare_dataset
 
     use_session_cache(tmp_path_factory)
     out = tmp_path_factory.getbasetemp() / "data" / "pho4"

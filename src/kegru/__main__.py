@@ -2,6 +2,6 @@
 
 import sys
 
-from kegru.cli import main
+from kegru.cli.main import main
 
 sys.exit(main())

@@ -22,9 +22,9 @@ from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 
 from kegru.atomic import write_json
+from kegru.data.sequences import BASE_CODES, BASES, LabelledSequences
 from kegru.errors import InputError
-from kegru.estimators import Estimator
-from kegru.sequences import BASE_CODES, BASES, LabelledSequences
+from kegru.models.base import Estimator
 
 COEFFICIENTS_FILE = "coefficients.json"
 DINUCLEOTIDES = [a + b for a in BASES for b in BASES]
@@ -79,7 +79,7 @@ class GcEstimator(Estimator):
     C : float
         Inverse L2 regularisation strength of the logistic regression (default 1.0).
     seed, threads, device, verbose
-        Run settings (:data:`kegru.estimators.RUN_SETTINGS`); the fit is deterministic and
+        Run settings (:data:`kegru.models.base.RUN_SETTINGS`); the fit is deterministic and
         runs on the CPU, so only ``seed`` (the solver's ``random_state``) is used.
     """
 

@@ -2,7 +2,7 @@
 
 A family subclasses :class:`TorchEstimator`, builds its network, and says how to encode
 sequences into a dict of tensors (``_encode``) and how to cut a batch out of them
-(``_collate``); training (:func:`kegru.training.fit_module`: mini-batches of similar lengths,
+(``_collate``); training (:func:`kegru.train.loop.fit_module`: mini-batches of similar lengths,
 early stopping, best validation epoch kept), prediction and safetensors persistence are here.
 """
 
@@ -19,10 +19,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from kegru.atomic import write_atomic
+from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
-from kegru.estimators import Estimator
-from kegru.sequences import LabelledSequences
-from kegru.training import (
+from kegru.models.base import Estimator
+from kegru.train.loop import (
     TrainConfig,
     best_epoch,
     fit_module,
@@ -34,8 +34,8 @@ from kegru.training import (
 WEIGHTS_FILE = "weights.safetensors"
 
 #: Training hyper-parameters every PyTorch family has (see
-#: :class:`kegru.training.TrainConfig`); the run settings (seed, threads, device, verbose)
-#: are :data:`kegru.estimators.RUN_SETTINGS`.
+#: :class:`kegru.train.loop.TrainConfig`); the run settings (seed, threads, device, verbose)
+#: are :data:`kegru.models.base.RUN_SETTINGS`.
 TRAINING_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": None,

@@ -1,0 +1,1 @@
+"""The command line: entry point, shared flags, help, input and log handling."""

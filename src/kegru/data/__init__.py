@@ -1,0 +1,1 @@
+"""Reading data: sequences, data-set lists, splits, one-hot encoding, the demo set."""

@@ -1,0 +1,4 @@
+"""From a genome and peaks to labelled sets.
+
+Reference reading, peaks, intervals, negatives and ``kegru prepare``.
+"""

@@ -1,0 +1,1 @@
+"""Interpretation: attributions, motif discovery and matching, TF-MoDISco, the motif report."""

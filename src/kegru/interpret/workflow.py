@@ -1,0 +1,203 @@
+"""The interpretation workflow: attribution, importance logos, motifs and JASPAR matches.
+
+The attribution itself (saturation mutagenesis, attention by base, the
+:class:`~kegru.interpret.attribution.Interpretation` record) is
+:mod:`kegru.interpret.attribution`; motif discovery and matching is
+:mod:`kegru.interpret.motifs`. This module runs them on a FASTA file and writes the results.
+
+``kegru interpret MODEL FASTA --out DIR`` writes:
+
+``importance.npz``        ``names``, ``lengths``, ``scores`` (n,), ``ism`` (n, L, 4),
+                          ``importance`` (n, L) and, for attention models, ``attention``
+                          (n, L); positions past a sequence's end hold NaN
+``scores.tsv``            name, length, score (P(bound)) of every sequence
+``logos/rankNN_NAME.png`` importance logos of the top-scoring sequences
+``onehot.npz``, ``hypothetical.npz``  the sequences and hypothetical contributions,
+                          shape (N, 4, L), as TF-MoDISco-lite reads them
+                          (:mod:`kegru.interpret.modisco`)
+``motifs.meme``           motifs discovered from the importance (:mod:`kegru.interpret.motifs`)
+``motif_matches.tsv``     their best JASPAR (or ``--motif-db``) matches (Tomtom p-values)
+``modisco_motifs.meme``, ``modisco_matches.tsv``  with ``--modisco``: TF-MoDISco-lite's
+                          patterns and their matches
+``report.html``           every motif's logo beside its best match's logo, with p values
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kegru.atomic import write_json, write_text
+from kegru.data.sequences import BASES, LabelledSequences, read_fasta
+from kegru.errors import InputError
+from kegru.interpret.attribution import (  # noqa: F401  (re-exported: the names used to live here)
+    EPSILON,
+    Interpretation,
+    attention_by_base,
+    interpret_sequences,
+    log_odds,
+    saturation_mutagenesis,
+    token_to_base_weights,
+    weighted_onehot,
+)
+from kegru.interpret.modisco import write_modisco_inputs
+from kegru.interpret.motifs import discover_and_match
+from kegru.models.base import load_model
+from kegru.train.model_card import default_window
+
+
+def plot_importance_logo(
+    sequence: str, importance: np.ndarray, path: str | Path, title: str = ""
+) -> Path:
+    """Draw the importance logo of one sequence into a PNG (written atomically)."""
+    import logomaker
+    import pandas as pd
+
+    from kegru.studies.figures import plt, save_png
+
+    frame = pd.DataFrame(weighted_onehot(sequence, importance), columns=list(BASES))
+    width = min(40.0, max(6.0, len(sequence) / 6))
+    figure, axis = plt.subplots(figsize=(width, 2.2))
+    try:
+        logomaker.Logo(frame, ax=axis, color_scheme="classic")
+        axis.set_ylabel("importance\n(log-odds)")
+        axis.set_xlabel("position")
+        axis.set_title(title, fontsize=9)
+        figure.tight_layout()
+    except BaseException:
+        plt.close(figure)
+        raise
+    return save_png(figure, Path(path), dpi=90)
+
+
+def centre_crop(sequence: str, window: int | None) -> str:
+    """The central ``window`` bases of ``sequence`` (all of it when shorter or no window)."""
+    if window is None or len(sequence) <= window:
+        return sequence
+    start = (len(sequence) - window) // 2
+    return sequence[start : start + window]
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:60] or "seq"
+
+
+def interpret_file(
+    model_dir: str | Path,
+    fasta: str | Path,
+    out_dir: str | Path,
+    *,
+    top: int = 10,
+    max_sequences: int | None = 2000,
+    motifs: bool = True,
+    batch_size: int = 32,
+    jaspar_taxa: tuple[str, ...] = ("vertebrates", "fungi"),
+    window: int | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    motif_db: str | Path | None = None,
+    modisco: bool = False,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Interpret a saved model on a FASTA file; write arrays, logos, motifs and matches.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        A model directory from ``kegru train``.
+    fasta : str or Path
+        Sequences to interpret (gzip ok).
+    out_dir : str or Path
+        Output folder (created).
+    top : int
+        Logos are drawn for this many top-scoring sequences.
+    max_sequences : int or None
+        Interpret at most this many sequences, the first in the file (mutagenesis costs
+        about 3L predictions per sequence); None for all.
+    motifs : bool
+        Discover motifs and match them against JASPAR.
+    batch_size : int
+        Sequences per ``predict_proba`` call (each brings its ~3L mutants).
+    jaspar_taxa : tuple of str
+        JASPAR CORE taxonomic groups to match against (``vertebrates``, ``fungi``,
+        ``insects``, ``plants``, ``nematodes``, ``urochordates``).
+    window : int, optional
+        Sequences longer than this are cut to their central ``window`` bp (the model saw
+        windows of its training length; mutagenesis costs grow with the square of the
+        length). Default: the model's training sequence length; 0 keeps whole sequences.
+    device, threads
+        Where the model runs and on how many threads.
+    motif_db : str or Path, optional
+        Match motifs against this MEME file (HOCOMOCO, CIS-BP, ...) instead of JASPAR.
+    modisco : bool
+        Also run TF-MoDISco-lite on the attributions (optional extra ``kegru[modisco]``).
+    progress : bool
+        Show a progress bar counted in sequences.
+
+    Returns
+    -------
+    dict
+        Summary, also written to ``out_dir/summary.json``.
+    """
+    if top < 0:
+        raise InputError(f"--top must not be negative, got {top}")
+    out_dir = Path(out_dir)
+    window = default_window(model_dir, window) if window != 0 else None
+    estimator = load_model(model_dir, device=device, threads=threads)
+    records, n_total = _read_records(fasta, estimator.min_length, max_sequences)
+    sequences = [centre_crop(s, window) for s in records.sequences]
+    result = interpret_sequences(estimator, records.names, sequences, batch_size, progress)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result.save(out_dir / "importance.npz")
+    write_modisco_inputs(result, out_dir)
+    write_text(out_dir / "scores.tsv", _scores_table(result))
+    summary: dict[str, Any] = {
+        "model": Path(model_dir).name,
+        "fasta": Path(fasta).name,
+        "n_sequences": len(result.names),
+        "n_in_file": n_total,
+        "window": window,
+        "attention": result.attention is not None,
+        "logos": _draw_top_logos(result, top, out_dir),
+    }
+    if motifs:
+        summary.update(discover_and_match(result, out_dir, tuple(jaspar_taxa), motif_db, modisco))
+    write_json(out_dir / "summary.json", summary)
+    return summary
+
+
+def _read_records(
+    fasta: str | Path, min_length: int, max_sequences: int | None
+) -> tuple[LabelledSequences, int]:
+    """The first ``max_sequences`` records of ``fasta`` (all checked for length) and the
+    number of records in the file."""
+    records = read_fasta(fasta)
+    records.require_min_length(min_length, "the model's shortest input")
+    n_total = len(records)
+    if max_sequences is not None and n_total > max_sequences:
+        records = records.subset(np.arange(max_sequences))
+    return records, n_total
+
+
+def _scores_table(result: Interpretation) -> str:
+    """``name, length, score`` of every interpreted sequence as TSV text."""
+    rows = ["name\tlength\tscore"] + [
+        f"{name}\t{len(seq)}\t{score:.6g}"
+        for name, seq, score in zip(result.names, result.sequences, result.scores, strict=True)
+    ]
+    return "\n".join(rows) + "\n"
+
+
+def _draw_top_logos(result: Interpretation, top: int, out_dir: Path) -> list[str]:
+    """Importance logos of the ``top`` best-scoring sequences; their paths in ``out_dir``."""
+    logos = []
+    for rank, i in enumerate(result.top(top), start=1):
+        length = len(result.sequences[i])
+        path = out_dir / "logos" / f"rank{rank:02d}_{_safe_name(result.names[i])}.png"
+        title = f"{result.names[i]}  P(bound)={result.scores[i]:.3f}"
+        plot_importance_logo(result.sequences[i], result.importance[i, :length], path, title)
+        logos.append(str(path.relative_to(out_dir)))
+    return logos

@@ -1,0 +1,404 @@
+"""One estimator interface for every model family (KEGRU, DeepBind, CNN_ZH, gkm-SVM, GC).
+
+Every family trains, predicts, saves and loads the same way, so evaluation, comparison,
+studies and interpretation go through one code path. Estimators are scikit-learn
+classifiers (:class:`sklearn.base.BaseEstimator`): ``__init__`` stores parameters only
+(as attributes), ``get_params(deep=...)`` / ``set_params`` / :func:`sklearn.base.clone`
+work, ``fit`` returns ``self``, learned state ends in ``_``, ``classes_`` is ``[0, 1]``,
+``predict`` thresholds P(bound) at 0.5 and ``decision_function`` gives its log-odds, so
+``GridSearchCV`` and ``cross_val_score`` run on a list of sequences with 0/1 labels.
+Unlike scikit-learn's classifiers, ``predict_proba`` returns P(bound) only, shape (n,).
+
+Parameters are of two kinds:
+
+hyper-parameters
+    What the model is (``defaults`` of each family): saved with it.
+run settings
+    How and where it runs (:data:`RUN_SETTINGS`: seed, threads, device, verbose): never
+    saved as parameters, so a saved model does not carry the device it was trained on;
+    :func:`load_model` chooses them. The training seed is recorded (``config.json``
+    ``seed``) and restored, as provenance.
+
+A saved model directory holds ``config.json`` (``format_version``, ``family``, ``params``,
+``seed``, package ``version``, the model card of :mod:`kegru.train.model_card` under ``training``,
+and any family-specific fields) plus the family's own weight files (open formats:
+safetensors, JSON, NumPy ``.npz``; never pickles).
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from kegru.data.sequences import LabelledSequences
+from kegru.errors import InputError
+from kegru.models.params import check_config, check_params, config_label
+from kegru.train.metrics import log_odds
+
+#: family name -> "module:Class" of its estimator, imported on first use.
+MODEL_FAMILIES: dict[str, str] = {
+    "kegru": "kegru.models.kegru.estimator:KegruEstimator",
+    "deepbind": "kegru.models.conv.deepbind:DeepBindEstimator",
+    "cnn_zh": "kegru.models.conv.cnn_zh:CnnZhEstimator",
+    "gkmsvm": "kegru.models.gkm.estimator:GkmSvmEstimator",
+    "gc": "kegru.models.gc:GcEstimator",
+}
+
+CONFIG_FILE = "config.json"
+#: Layout version of ``config.json`` this package writes; :func:`read_config` refuses newer
+#: ones. Directories written before versions were recorded read as version 0.
+FORMAT_VERSION = 1
+
+#: Run settings every family accepts, with their defaults: how and where a model runs
+#: (``seed`` of its training, torch/Numba ``threads``, ``device`` ``cpu``/``cuda``/``auto``,
+#: ``verbose`` progress output), never what it is.
+RUN_SETTINGS: dict[str, Any] = {"seed": 0, "threads": 1, "device": "cpu", "verbose": False}
+
+
+class Estimator(ClassifierMixin, BaseEstimator):
+    """Base class of all model families.
+
+    Subclasses declare ``family`` and ``defaults`` (every hyper-parameter with its
+    default); each gets an ``__init__`` whose keyword parameters are those and the
+    :data:`RUN_SETTINGS`. Unknown names are an :class:`InputError`; values are checked by
+    :meth:`_check_params` in :func:`make_estimator`, :meth:`fit` and :meth:`load`.
+    Subclasses implement ``_fit``, ``predict_proba``, ``_save_state`` and
+    ``_load_state``.
+    """
+
+    family: ClassVar[str]
+    defaults: ClassVar[dict[str, Any]]
+
+    def __init__(self, **params: Any):
+        names = self._param_names()
+        unknown = sorted(set(params) - set(names))
+        if unknown:
+            raise InputError(
+                f"unknown parameter(s) for model '{self.family}': {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(names))}"
+            )
+        for name, default in {**self.defaults, **RUN_SETTINGS}.items():
+            setattr(self, name, params.get(name, default))
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "defaults" in vars(cls) and "__init__" not in vars(cls):
+            cls.__init__ = _init_with_signature(cls)
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return [*cls.defaults, *(n for n in RUN_SETTINGS if n not in cls.defaults)]
+
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        # scikit-learn reads the parameter names from here (get_params, clone, repr).
+        return sorted(cls._param_names())
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every parameter, hyper-parameters and run settings, by name (a copy)."""
+        return {name: getattr(self, name) for name in self._param_names()}
+
+    @property
+    def hyper_params(self) -> dict[str, Any]:
+        """The hyper-parameters only: what is saved with the model."""
+        return {name: getattr(self, name) for name in self.defaults}
+
+    def _check_params(self) -> None:
+        """Raise :class:`InputError` for parameter values the family cannot use."""
+
+    def _validate(self) -> None:
+        """Check every parameter: names, types and ranges (:mod:`kegru.models.params`), then
+        the family's own rules (:meth:`_check_params`)."""
+        check_params(self.family, self.params, {**self.defaults, **RUN_SETTINGS})
+        self._check_params()
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    @classmethod
+    def preset_defaults(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The values ``params`` falls back on (families with presets override this)."""
+        return dict(cls.defaults)
+
+    @property
+    def min_length(self) -> int:
+        """Shortest sequence (bp) the model can score; families override it."""
+        return int(self.params.get("k", 1))
+
+    @property
+    def strand_symmetric(self) -> bool:
+        """Whether a sequence and its reverse complement always get the same score.
+
+        Such models need not be scored on both strands (see :mod:`kegru.predict.strands`).
+        """
+        return False
+
+    def set_run_settings(self, device: str | None = None, threads: int | None = None) -> None:
+        """Choose where (``device``) and on how many threads a trained model runs.
+
+        ``None`` keeps the current value.
+        """
+        chosen = {"device": device, "threads": threads}
+        self.set_params(**{name: value for name, value in chosen.items() if value is not None})
+
+    # ------------------------------------------------------------------ training
+    def fit(
+        self,
+        X: LabelledSequences | list[str],
+        y: Any = None,
+        valid: LabelledSequences | None = None,
+        log_path: str | Path | None = None,
+    ) -> Estimator:
+        """Train; choose the best epoch (or model) on ``valid`` when given.
+
+        Parameters
+        ----------
+        X : LabelledSequences, or list of str of length n
+            Training data; a list of sequences takes its 0/1 labels from ``y``.
+        y : array-like, shape=(n,), or LabelledSequences, optional
+            Labels of ``X`` (scikit-learn style). With a :class:`LabelledSequences` ``X``
+            the second argument is the validation set instead (``fit(train, valid)``).
+        valid : LabelledSequences, optional
+            Validation set.
+        log_path : str or Path, optional
+            Receives a per-epoch TSV log (neural families).
+
+        Returns
+        -------
+        Estimator
+            ``self``, trained.
+        """
+        if isinstance(X, LabelledSequences):
+            train = X
+            if isinstance(y, LabelledSequences) and valid is None:
+                valid, y = y, None
+            if y is not None:
+                raise InputError("fit(LabelledSequences) takes its labels from the records")
+        else:
+            train = _as_labelled(X, y)
+        self._validate()
+        self._fit(train, valid, log_path)
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def _fit(
+        self,
+        train: LabelledSequences,
+        valid: LabelledSequences | None,
+        log_path: str | Path | None,
+    ) -> None:
+        """Train on ``train``; families implement it."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ prediction
+    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+        """Return P(bound) for each sequence, shape=(n,), dtype float64."""
+        raise NotImplementedError
+
+    def decision_function(self, sequences: list[str]) -> np.ndarray:
+        """Log-odds of P(bound), shape=(n,) (what scikit-learn's AUC scorer ranks)."""
+        return log_odds(self.predict_proba(sequences))
+
+    def predict(self, sequences: list[str]) -> np.ndarray:
+        """Predicted class (0 or 1) of each sequence, shape=(n,): P(bound) >= 0.5."""
+        return (self.predict_proba(sequences) >= 0.5).astype(np.int64)
+
+    # ------------------------------------------------------------------ persistence
+    def _save_state(self, directory: Path) -> dict[str, Any]:
+        """Write the learned state into ``directory``; return extra config fields."""
+        raise NotImplementedError
+
+    def _load_state(self, directory: Path, config: dict[str, Any]) -> None:
+        """Restore the learned state written by :meth:`_save_state`."""
+        raise NotImplementedError
+
+    def save(self, directory: str | Path, card: dict[str, Any] | None = None) -> Path:
+        """Save into ``directory`` (created); returns the directory.
+
+        ``config.json`` holds the hyper-parameters and the training seed, never the
+        other run settings (device, threads, verbose). ``card``, when given, is stored as
+        its ``training`` record (see :func:`kegru.train.model_card.training_card`).
+        """
+        from kegru import __version__
+        from kegru.atomic import write_json
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        extra = self._save_state(directory)
+        config = {
+            "format_version": FORMAT_VERSION,
+            "family": self.family,
+            "params": self.hyper_params,
+            "seed": self.seed,
+            "version": __version__,
+        }
+        config.update(extra)
+        if card is not None:
+            config["training"] = card
+        write_json(directory / CONFIG_FILE, config)
+        return directory
+
+    @classmethod
+    def load(
+        cls,
+        directory: str | Path,
+        *,
+        device: str | None = "cpu",
+        threads: int | None = None,
+        verbose: bool = False,
+    ) -> Estimator:
+        """Load a model saved by :meth:`save`, to run on ``device`` with ``threads``.
+
+        ``None`` takes the value a directory saved before run settings were kept apart
+        recorded among its parameters, else the default of :data:`RUN_SETTINGS`.
+        """
+        directory = Path(directory)
+        config = read_config(directory)
+        saved = dict(config.get("params", {}))
+        # Models saved before run settings were kept apart hold them among the params.
+        run = {name: saved.get(name, default) for name, default in RUN_SETTINGS.items()}
+        run["seed"] = config.get("seed", run["seed"])
+        run["verbose"] = verbose
+        for name, value in (("device", device), ("threads", threads)):
+            if value is not None:
+                run[name] = value
+        hyper = {name: value for name, value in saved.items() if name not in RUN_SETTINGS}
+        path = directory / CONFIG_FILE
+        if config["family"] != cls.family:
+            raise InputError(f"a '{config['family']}' model, not '{cls.family}'", path)
+        # Names, types and ranges first, then the weight shapes in the file headers: a
+        # crafted config.json fails here, before anything is built or allocated.
+        check_params(cls.family, hyper, cls.defaults, config_label, path)
+        model = cls(**hyper, **run)
+        model._validate()
+        model._check_state(directory, config)
+        model._load_state(directory, config)
+        model.classes_ = np.array([0, 1])
+        return model
+
+    def _check_state(self, directory: Path, config: dict[str, Any]) -> None:  # noqa: B027
+        """Check the saved state's files against the parameters before loading them.
+
+        Families whose state can be large (network weights) override this to check shapes
+        from file headers, so a crafted ``config.json`` never makes them allocate.
+        """
+        return None
+
+
+def _init_with_signature(cls: type[Estimator]):
+    """An ``__init__`` for ``cls`` whose signature lists its parameters (scikit-learn reads
+    parameter names and defaults from the signature)."""
+
+    def __init__(self, **params: Any) -> None:
+        Estimator.__init__(self, **params)
+
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    parameters = [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+    for name, default in {**cls.defaults, **RUN_SETTINGS}.items():
+        parameters.append(inspect.Parameter(name, keyword, default=default))
+    __init__.__signature__ = inspect.Signature(parameters)
+    __init__.__qualname__ = f"{cls.__name__}.__init__"
+    return __init__
+
+
+def _as_labelled(sequences: Any, labels: Any) -> LabelledSequences:
+    """scikit-learn style input (sequences, 0/1 labels) as :class:`LabelledSequences`."""
+    if labels is None:
+        raise InputError("fit needs labels: fit(sequences, labels) or fit(LabelledSequences)")
+    sequences = [str(s) for s in sequences]
+    labels = np.asarray(labels)
+    if labels.shape != (len(sequences),) or not np.isin(labels, (0, 1)).all():
+        raise InputError(f"labels must be 0/1, one per sequence (got shape {labels.shape})")
+    return LabelledSequences(
+        names=[f"seq{i + 1}" for i in range(len(sequences))],
+        sequences=sequences,
+        labels=labels.astype(np.int8),
+    )
+
+
+def read_config(directory: str | Path) -> dict[str, Any]:
+    """Read a model directory's ``config.json``."""
+    path = Path(directory) / CONFIG_FILE
+    if not path.exists():
+        raise InputError(f"not a kegru model directory (no {CONFIG_FILE})", directory)
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("unreadable config: not UTF-8 text", path) from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"unreadable config: {error}", path, error.lineno) from None
+    check_format_version(config, path)
+    check_config(config, path, MODEL_FAMILIES)
+    return config
+
+
+def check_format_version(config: dict[str, Any], path: str | Path) -> None:
+    """Refuse a ``config.json`` written in a newer layout than this package reads."""
+    version = config.get("format_version", 0) if isinstance(config, dict) else 0
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise InputError(f"format_version {version!r} is not a non-negative integer", path)
+    if version > FORMAT_VERSION:
+        saved_by = config.get("version", "an unknown version")
+        raise InputError(
+            f"model format version {version} is newer than this kegru reads "
+            f"(up to {FORMAT_VERSION}); it was saved by kegru {saved_by}: upgrade kegru",
+            path,
+        )
+
+
+def estimator_class(family: str) -> type[Estimator]:
+    """Return the estimator class of a model family name."""
+    if family not in MODEL_FAMILIES:
+        raise InputError(f"unknown model {family!r}; choose one of {', '.join(MODEL_FAMILIES)}")
+    module_name, class_name = MODEL_FAMILIES[family].split(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def make_estimator(family: str, **params: Any) -> Estimator:
+    """Create an untrained estimator of ``family`` with ``params`` (checked)."""
+    estimator = estimator_class(family)(**params)
+    estimator._validate()
+    return estimator
+
+
+def load_model(
+    directory: str | Path,
+    device: str | None = "cpu",
+    threads: int | None = None,
+    verbose: bool = False,
+) -> Estimator:
+    """Load any saved model, whatever its family, to run on ``device`` with ``threads``.
+
+    Parameters
+    ----------
+    directory : str or Path
+        A model directory written by :meth:`Estimator.save` (``kegru train --out``).
+    device : str or None
+        ``cpu`` (default), ``cuda`` or ``auto``: where the model runs now, whatever it was
+        trained on (weights are always saved from, and read to, the CPU; families without
+        a GPU path run on the CPU). ``None`` keeps a device recorded by an older directory.
+    threads : int, optional
+        torch / Numba threads for prediction.
+    verbose : bool
+        Progress output.
+    """
+    config = read_config(directory)
+    model = estimator_class(config["family"]).load(
+        directory, device=device, threads=threads, verbose=verbose
+    )
+    if device is not None:
+        from kegru.train.loop import resolve_device
+
+        resolve_device(device)  # an unusable device fails here, before any work
+    return model

@@ -1,0 +1,1 @@
+"""The convolutional families: DeepBind and CNN_ZH on one-hot input."""

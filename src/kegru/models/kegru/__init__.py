@@ -1,0 +1,1 @@
+"""The KEGRU family: k-mer tokenizer, word2vec embedding, BiGRU network, estimator."""

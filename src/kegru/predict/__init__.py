@@ -1,0 +1,1 @@
+"""Scoring with a trained model: both strands, prediction files, genome scans, variant effects."""
