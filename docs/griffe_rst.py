@@ -25,8 +25,8 @@ from typing import Any
 
 from griffe import (
     AliasResolutionError,
-    CyclicAliasError,
     Class,
+    CyclicAliasError,
     DocstringSectionKind,
     Extension,
     Function,
