@@ -8,16 +8,24 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON="${PYTHON:-python3}"
+say() { echo "dev.sh: $*" >&2; }
 if [ ! -x .venv/bin/python ]; then
+    say "creating the virtual environment .venv with $("$PYTHON" --version 2>&1)"
     "$PYTHON" -m venv .venv
 fi
 VENV_PY=.venv/bin/python
 if ! "$VENV_PY" -c "import kegru, torch, gensim" 2>/dev/null || [ pyproject.toml -nt .venv/.installed ]; then
+    say "installing into .venv (a few minutes the first time, quiet while pip works):"
+    say "  1/3 the latest pip"
     "$VENV_PY" -m pip install -q --upgrade pip
     echo "torch==2.13.0" > .venv/constraints.txt
+    say "  2/3 torch 2.13.0 (pinned, so that no other package pulls a newer, CUDA build)"
     "$VENV_PY" -m pip install -q torch==2.13.0
+    say "  3/3 kegru from this checkout (editable) with its dependencies and the extras"
+    say "      dask, parquet, twobit, bigwig, vcf, docs, dev (pytest, ruff, mkdocs)"
     "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,docs,dev]"
     touch .venv/.installed
+    say "installed; .venv/bin/kegru is the command line"
 fi
 case "${1:-}" in
     demo)
