@@ -1,17 +1,42 @@
-"""The documentation: the API reference builds without warnings, and the tutorial runs."""
+"""The documentation and the package around it.
+
+The site builds without warnings, renders every public module and no raw reST role; the
+docs' griffe extension turns roles into cross-references and gives grouped parameters and
+estimators their real defaults; the README stays short; the sdist carries what its tests
+need; the tutorial runs.
+"""
 
 from __future__ import annotations
 
+import html
+import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tarfile
+import textwrap
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 TUTORIAL = REPO / "docs" / "tutorial.md"
+#: A reST role left as text, as it shows in the built HTML (``:func:<code>x</code>``) or raw.
+RAW_ROLE = re.compile(r":(?:py:)?(?:func|class|mod|data|meth|attr|obj|exc|const):(?:`|<code>)")
+
+
+def public_modules() -> list[str]:
+    """Dotted names of every public module of the package, from the source tree."""
+    names = []
+    for path in sorted((REPO / "src" / "kegru").rglob("*.py")):
+        parts = list(path.relative_to(REPO / "src").with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        if not any(part.startswith("_") for part in parts):
+            names.append(".".join(parts))
+    return names
 
 
 def test_docs_build_without_warnings(tmp_path):
@@ -30,6 +55,155 @@ def test_docs_build_without_warnings(tmp_path):
     api = (tmp_path / "api" / "index.html").read_text()
     assert "predict_strands" in api and "scan_file" in api  # docstrings rendered
     assert (tmp_path / "tutorial" / "index.html").is_file()
+    # Every public module has its section (so a new module cannot be left out unseen).
+    missing = [name for name in public_modules() if f'id="{name}"' not in api]
+    assert not missing, missing
+    # No reST role reaches a page as literal text; roles became links or code.
+    raw = {
+        str(page.relative_to(tmp_path)): RAW_ROLE.findall(page.read_text())
+        for page in tmp_path.rglob("*.html")
+    }
+    assert not {page: roles for page, roles in raw.items() if roles}
+    assert 'href="#kegru.data.sequences.read_labelled"' in api  # a role turned into a link
+    # The grouped entry of train_and_evaluate: each name with its own type and default.
+    section = api[api.index('id="kegru.train.run.train_and_evaluate"') :]
+    section = section[: section.index("Returns")]
+    cells = {}
+    for row in section.split('<tr class="doc-section-item">')[1:]:
+        cells_html = row.split("<td>")[1:]
+        texts = [html.unescape(re.sub(r"<[^>]+>|\s+", " ", cell)).strip() for cell in cells_html]
+        cells[texts[0]] = (texts[1], texts[-1])  # name: (type, default)
+    assert cells["seed"] == ("int", "0"), cells["seed"]
+    assert cells["threads"] == ("int", "1"), cells["threads"]
+    assert cells["device"] == ("str", "'cpu'"), cells["device"]
+
+
+def load_extension():
+    """The docs' griffe extension module (it lives in docs/, not in the package)."""
+    pytest.importorskip("griffe")
+    spec = importlib.util.spec_from_file_location("griffe_rst", REPO / "docs" / "griffe_rst.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_griffe_extension_rewrites_roles_and_grouped_parameters(tmp_path, monkeypatch):
+    import griffe
+
+    extension = load_extension()
+    package = tmp_path / "rolepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text('"""Package: see :func:`rolepkg.mod.f`, :mod:`os`."""\n')
+    (package / "mod.py").write_text(
+        textwrap.dedent('''
+        """Module: :class:`~rolepkg.mod.Est`, :func:`_hidden`, :func:`f`."""
+        import inspect
+
+
+        def f(a: int = 1, b: str = "x") -> None:
+            """Do it.
+
+            Parameters
+            ----------
+            a, b
+                Settings.
+            """
+
+
+        def _hidden():
+            """Private."""
+
+
+        class Est:
+            """An estimator; :meth:`run`.
+
+            Parameters
+            ----------
+            k, units
+                Sizes.
+            """
+
+            def __init__(self, **params):
+                self.params = params
+
+            def run(self):
+                """Run."""
+
+
+        Est.__init__.__signature__ = inspect.Signature([
+            inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+            inspect.Parameter("k", inspect.Parameter.KEYWORD_ONLY, default=5),
+            inspect.Parameter("units", inspect.Parameter.KEYWORD_ONLY, default=None),
+        ])
+    ''')
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    pkg = griffe.load(
+        "rolepkg",
+        search_paths=[tmp_path],
+        extensions=griffe.load_extensions(extension.ReSTRoles()),
+        docstring_parser="numpy",
+    )
+    mod = pkg["mod"]
+    assert pkg.docstring.value == "Package: see [`rolepkg.mod.f`][rolepkg.mod.f], `os`."
+    assert (
+        mod.docstring.value == "Module: [`Est`][rolepkg.mod.Est], `_hidden`, [`f`][rolepkg.mod.f]."
+    )
+    assert mod["Est"].docstring.value.startswith("An estimator; [`run`][rolepkg.mod.Est.run].")
+    grouped = {p.name: (str(p.annotation), p.value) for p in mod["f"].docstring.parsed[1].value}
+    assert grouped == {"a": ("int", "1"), "b": ("str", "'x'")}
+    # The estimator's ``**params`` become the run-time signature, with types from defaults.
+    init = {p.name: (p.annotation, p.default) for p in mod["Est"].parameters}
+    assert init == {"self": (None, None), "k": ("int", "5"), "units": (None, "None")}
+
+
+def test_readme_is_short_and_says_how_to_start():
+    readme = (REPO / "README.md").read_text()
+    assert len(readme.encode()) <= 10_000
+    assert "bash dev.sh demo" in readme and "bash dev.sh test" in readme  # .ci/run runs the latter
+    assert "## Which model when" in readme and "--preset paper" in readme
+    for link in re.findall(r"\]\((docs/[^)#]+)", readme):
+        assert (REPO / link).is_file(), link
+
+
+def test_sdist_carries_what_its_tests_need(tmp_path):
+    pytest.importorskip("setuptools", minversion="77")
+    tree = tmp_path / "tree"
+    ignore = shutil.ignore_patterns(
+        ".git", ".venv", "site", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"
+    )
+    shutil.copytree(REPO, tree, ignore=ignore)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from setuptools import build_meta; print(build_meta.build_sdist('dist'))",
+        ],
+        cwd=tree,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    sdist = tree / "dist" / result.stdout.split()[-1]
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+        info = archive.extractfile(f"{sdist.name.removesuffix('.tar.gz')}/PKG-INFO").read()
+    for needed in (
+        "tests/conftest.py",
+        "tests/trained_models.py",
+        "tests/data/README.md",
+        "CITATION.cff",
+        "src/kegru/py.typed",
+        "docs/tutorial.md",
+        "mkdocs.yml",
+    ):
+        assert needed in names, needed
+    assert any(name.startswith("tests/data/saved_models/") for name in names)
+    info = info.decode()
+    for url in ("Source", "Documentation", "Issues"):
+        assert f"Project-URL: {url}, " in info, url
+    assert len(info.encode()) < 15_000  # the long description is the short README
 
 
 def tutorial_script() -> str:
