@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -164,6 +165,45 @@ def test_readme_is_short_and_says_how_to_start():
     assert "## Which model when" in readme and "--preset paper" in readme
     for link in re.findall(r"\]\((docs/[^)#]+)", readme):
         assert (REPO / link).is_file(), link
+
+
+def markdown_table(text: str, header_start: str) -> list[list[str]]:
+    """The body rows of the Markdown table whose header starts with ``header_start``."""
+    lines = text[text.index(header_start) :].splitlines()
+    rows = []
+    for line in lines[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip().strip("*").strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_readme_numbers_are_the_committed_comparison():
+    readme = (REPO / "README.md").read_text()
+    summary = json.loads((REPO / "benchmarks" / "results" / "compare_full.json").read_text())
+    settings = ["KEGRU", "KEGRU (paper)", "CNN_ZH", "DeepBind", "gkm-SVM", "GC control"]
+
+    def close(cell: str, value: float) -> bool:  # a number as printed, to its last digit
+        digits = len(cell.split(".")[1]) if "." in cell else 0
+        return abs(float(cell.replace(",", "")) - value) <= 0.5 * 10**-digits + 1e-9
+
+    rows = markdown_table(readme, "| data set (negatives) |")
+    assert len(rows) == 9
+    for row in rows[:8]:
+        dataset = re.sub(r"\s*\(.*", "", row[0]).replace(" ", "_")
+        for setting, cell in zip(settings, row[1:], strict=True):
+            assert close(cell, summary["auc"][setting][dataset]), (dataset, setting, cell)
+    for setting, cell in zip(settings, rows[8][1:], strict=True):
+        auc, aps = (part.strip().strip("*") for part in cell.split("/"))
+        assert close(auc, summary["mean_auc"][setting]), (setting, auc)
+        assert close(aps, summary["mean_aps"][setting]), (setting, aps)
+    # Which model when: the mean AUC and the training time of each model.
+    which = markdown_table(readme, "| model | `kegru train` flags |")
+    order = ["KEGRU", "KEGRU (paper)", "gkm-SVM", "CNN_ZH", "DeepBind", "GC control"]
+    for setting, row in zip(order, which, strict=True):
+        assert close(row[2], summary["mean_auc"][setting]), (setting, row[2])
+        seconds = row[3].removesuffix(" s")
+        assert close(seconds, summary["train_seconds_total"][setting]), (setting, row[3])
 
 
 def test_sdist_carries_what_its_tests_need(tmp_path):
