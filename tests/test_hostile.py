@@ -82,7 +82,8 @@ def gzip_corrupt(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """Data, a trained tiny KEGRU (``m``) and an earlier prediction file (``old.tsv``)."""
-    from kegru.train.run import predict_file, train_and_evaluate
+    from kegru.predict.files import predict_file
+    from kegru.train.run import train_and_evaluate
 
     root = tmp_path_factory.mktemp("hostile_template")
     write_data(root / "data")

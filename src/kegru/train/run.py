@@ -18,18 +18,14 @@ import csv
 import io
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from kegru import __version__
 from kegru.atomic import staged_directory, write_json, write_text
-from kegru.data.sequences import LabelledSequences, read_fasta, read_labelled
-from kegru.data.splits import assign_splits, random_split
-from kegru.errors import InputError
-from kegru.genome.negatives import add_shuffled_negatives
+from kegru.data.sequences import LabelledSequences, read_labelled
 from kegru.models.base import Estimator, load_model, make_estimator
 from kegru.models.params import (
     check_device,
@@ -42,106 +38,17 @@ from kegru.models.params import (
     check_positive,
     option_label,
 )
-from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
-from kegru.progress import progress_bar
+from kegru.predict.files import estimator_check_lengths
 from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
-
-if TYPE_CHECKING:
-    from kegru.data.datasets_config import DatasetSpec
+from kegru.train.prepared import PreparedData, prepare_data, with_negatives
 
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
 #: A model whose validation AUC stays below this has not learned: the run says so.
 CONVERGENCE_AUC = 0.55
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class PreparedData:
-    """Training, validation and test sets ready for :meth:`Estimator.fit`."""
-
-    train: LabelledSequences
-    valid: LabelledSequences | None
-    test: LabelledSequences
-    all_records: LabelledSequences
-    split: np.ndarray
-    negatives: str
-    test_negatives: str
-
-
-def _with_negatives(data: LabelledSequences, seed: int) -> LabelledSequences:
-    """Add dinucleotide-shuffled negatives to positives-only data."""
-    return add_shuffled_negatives(data, seed=seed) if data.positives_only else data
-
-
-def prepare_data(
-    train: str | Path,
-    test: str | Path | None = None,
-    format: str | None = None,
-    negatives_path: str | Path | None = None,
-    valid_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    seed: int = 0,
-    min_length: int = 1,
-    test_negatives_path: str | Path | None = None,
-) -> PreparedData:
-    """Read, complete and split the data the way the paper does.
-
-    Positives-only data (DeepBind ``_AC`` files) is split first and then gets one
-    dinucleotide shuffle per positive, each shuffle in its source's split, so no shuffle
-    of a training sequence lands in the validation or test set. A positives-only ``test``
-    file takes its negatives from ``test_negatives_path`` (a FASTA, e.g. LS-GKM's
-    ``*.neg.test.fa``) when given, otherwise from dinucleotide shuffles.
-    """
-    if test_negatives_path is not None and test is None:
-        raise InputError("test negatives need a separate test file (--test)", test_negatives_path)
-    data = read_labelled(train, format=format, negatives_path=negatives_path)
-    data.require_min_length(min_length, "the model's minimum length")
-    if data.positives_only and data.split is None:
-        data.split = random_split(
-            data.labels, valid_fraction, 0.0 if test is not None else test_fraction, seed
-        )
-    data = _with_negatives(data, seed)
-    split = assign_splits(data, test is not None, valid_fraction, test_fraction, seed)
-    data.split = split
-    if test is not None:
-        test_data = read_labelled(test, format=format, negatives_path=test_negatives_path)
-        test_data.require_min_length(min_length, "the model's minimum length")
-        test_data = _with_negatives(test_data, seed + 1)
-    else:
-        if not np.any(split == "test"):
-            raise InputError("no test split in the data; pass --test or a split directory", train)
-        test_data = data.subset(split == "test")
-    valid = data.subset(split == "valid") if np.any(split == "valid") else None
-    train_set = data.subset(split == "train")
-    if len(np.unique(train_set.labels)) < 2:
-        raise InputError("training data needs both bound (1) and unbound (0) sequences", train)
-    return PreparedData(
-        train=train_set,
-        valid=valid,
-        test=test_data,
-        all_records=data,
-        split=split,
-        negatives=data.negatives,
-        test_negatives=test_data.negatives,
-    )
-
-
-def prepare_dataset(spec: DatasetSpec, seed: int = 0, min_length: int = 1) -> PreparedData:
-    """:func:`prepare_data` on every input a ``[[dataset]]`` table names, split as training does."""
-    return prepare_data(
-        spec.train,
-        spec.test,
-        spec.format,
-        spec.negatives_file,
-        seed=seed,
-        min_length=min_length,
-        test_negatives_path=spec.test_negatives_file,
-    )
 
 
 def _splits_table(data: LabelledSequences, split: np.ndarray) -> str:
@@ -401,7 +308,7 @@ def evaluate_model(
     """
     check_output_file(out, "--out")
     estimator = load_model(model_dir, device=device, threads=threads)
-    labelled = _with_negatives(read_labelled(data, format=format), seed)
+    labelled = with_negatives(read_labelled(data, format=format), seed)
     estimator_check_lengths(estimator, labelled)
     scores = estimator.predict_proba(labelled.sequences)
     check_finite_scores(scores, Path(model_dir), labelled.names)
@@ -416,57 +323,3 @@ def evaluate_model(
     if out is not None:
         write_json(out, metrics)
     return metrics
-
-
-def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
-    """Raise an :class:`InputError` at the first record too short for the model."""
-    data.require_min_length(estimator.min_length, "the model's minimum length")
-
-
-def predict_file(
-    model_dir: str | Path,
-    fasta: str | Path,
-    out: str | Path,
-    *,
-    strand: str = DEFAULT_STRAND,
-    device: str = "cpu",
-    threads: int | None = None,
-    batch_size: int = 10_000,
-    progress: bool = False,
-) -> Path:
-    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        A model directory from ``kegru train``.
-    fasta : str or Path
-        Sequences (gzip ok), any length the model accepts.
-    out : str or Path
-        Output TSV (written atomically).
-    strand : str
-        ``forward``, ``mean`` (default) or ``max``: how the two strands of a model that is
-        not strand-symmetric are combined (:mod:`kegru.predict.strands`).
-    device, threads
-        Where the model runs (``cpu``, ``cuda``, ``auto``) and on how many threads.
-    batch_size : int
-        Sequences per call to the model (the progress bar moves per batch).
-    progress : bool
-        Show a progress bar counted in sequences.
-    """
-    check_strand(strand)
-    check_output_file(out, "--out")
-    check_positive(batch_size, "--batch-size")
-    estimator = load_model(model_dir, device=device, threads=threads)
-    records = read_fasta(fasta)
-    estimator_check_lengths(estimator, records)
-    sequences = records.sequences
-    scores = np.zeros(len(sequences))
-    with progress_bar(len(sequences), "predict", "seq", enabled=progress) as bar:
-        for first in range(0, len(sequences), batch_size):
-            batch = sequences[first : first + batch_size]
-            scores[first : first + len(batch)] = predict_strands(estimator, batch, strand)
-            bar.update(len(batch))
-    check_finite_scores(scores, Path(model_dir), records.names)
-    lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
-    return write_text(out, "\n".join(lines) + "\n")

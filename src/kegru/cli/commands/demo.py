@@ -31,7 +31,8 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from kegru.data.demo import make_demo_dataset
     from kegru.models.params import check_output_dir, check_positive
-    from kegru.train.run import predict_file, train_and_evaluate
+    from kegru.predict.files import predict_file
+    from kegru.train.run import train_and_evaluate
 
     check_positive(args.epochs, "--epochs")
     check_positive(args.n, "--n", minimum=10)
