@@ -38,6 +38,7 @@ from kegru.genome.prepare import PrepareConfig, prepare_dataset
 from kegru.genome.reference import Genome
 from kegru.predict.files import predict_file
 from kegru.predict.scan import region_windows, scan_file
+from kegru.train.options import DataOptions, RunSettings
 from kegru.train.run import train_and_evaluate
 
 RESULTS = RESULTS_DIR / "scan.json"
@@ -117,11 +118,9 @@ def main() -> None:
         )
         model = scratch / "model"
         metrics = train_and_evaluate(
-            scratch / "data",
+            DataOptions(scratch / "data"),
             model,
-            epochs=args.epochs,
-            threads=1,
-            progress=False,
+            run=RunSettings(epochs=args.epochs, threads=1, progress=False),
             params={
                 "units": 32,
                 "dim": 50,

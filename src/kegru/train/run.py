@@ -42,6 +42,7 @@ from kegru.predict.files import estimator_check_lengths
 from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
+from kegru.train.options import DataOptions, OutputOptions, RunSettings
 from kegru.train.prepared import PreparedData, prepare_data, with_negatives
 
 logger = logging.getLogger(__name__)
@@ -70,26 +71,13 @@ def _predictions_table(data: LabelledSequences, scores: np.ndarray) -> str:
 
 
 def train_and_evaluate(
-    train: str | Path,
+    data: DataOptions,
     out_dir: str | Path,
     *,
-    test: str | Path | None = None,
     model: str = "kegru",
     params: dict[str, Any] | None = None,
-    format: str | None = None,
-    seed: int = 0,
-    epochs: int | None = None,
-    threads: int = 1,
-    device: str = "cpu",
-    progress: bool = True,
-    dataset_name: str | None = None,
-    negatives_path: str | Path | None = None,
-    test_negatives_path: str | Path | None = None,
-    valid_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    command_line: list[str] | None = None,
-    overwrite: bool = False,
-    staged: bool = True,
+    run: RunSettings | None = None,
+    output: OutputOptions | None = None,
 ) -> dict[str, Any]:
     """Train a model family on a data set, evaluate it on the test split, save everything.
 
@@ -99,34 +87,20 @@ def train_and_evaluate(
 
     Parameters
     ----------
-    train : str or Path
-        Labelled sequences (any format :func:`kegru.data.sequences.read_labelled` reads) or a
-        split directory.
+    data : DataOptions
+        The training and test files and how they split.
     out_dir : str or Path
         The model directory to write.
-    test : str or Path, optional
-        A separate test file; otherwise the file's own test split or a random one.
     model : str
         Model family (``kegru``, ``deepbind``, ``cnn_zh``, ``gkmsvm``, ``gc``).
     params : dict, optional
         Hyper-parameters of the family.
-    seed, epochs, threads, device
-        Run settings, passed to the family when it has them (``epochs=None`` keeps its
-        default).
-    progress : bool
-        Show progress bars.
-    dataset_name : str, optional
-        Name recorded in the metrics (default: the training file's name).
-    negatives_path, test_negatives_path : str or Path, optional
-        FASTA files of negatives when ``train`` (``test``) holds positives only.
-    command_line : list of str, optional
-        The command that trained the model, recorded in its model card.
-    overwrite : bool
-        Replace ``out_dir`` even when it is a non-empty directory that is not a model.
-    staged : bool
-        Build in a staging directory and swap it in (default); False writes into
-        ``out_dir`` directly (a study's trial directory, whose ``metrics.json``, written
-        last, marks it finished).
+    run : RunSettings, optional
+        Seed, epochs, threads, device and progress bars (default: :class:`RunSettings`()),
+        passed to the family when it has them; ``params`` win over them.
+    output : OutputOptions, optional
+        Overwriting, staging and the command line for the model card (default:
+        :class:`OutputOptions`()).
 
     Returns
     -------
@@ -134,55 +108,70 @@ def train_and_evaluate(
         The metrics also written to ``out_dir/metrics.json``.
     """
     out_dir = Path(out_dir)
-    params = dict(params or {})
-    run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
-    if epochs is not None:
-        check_positive(epochs, "--epochs")
-        run["epochs"] = epochs
-    estimator = _make_with_run_settings(model, params, run)
-    check_fractions(valid_fraction, test_fraction)
-    if staged:
-        check_model_out(out_dir, overwrite)
+    run = RunSettings() if run is None else run
+    output = OutputOptions() if output is None else output
+    if run.epochs is not None:
+        check_positive(run.epochs, "--epochs")
+    estimator = _make_with_run_settings(model, dict(params or {}), run.estimator_settings())
+    check_fractions(data.valid_fraction, data.test_fraction)
+    if output.staged:
+        check_model_out(out_dir, output.overwrite)
     else:
         check_output_dir(out_dir)
-    data = prepare_data(
-        train,
-        test,
-        format,
-        negatives_path,
-        valid_fraction,
-        test_fraction,
-        seed,
+    prepared = prepare_data(
+        data.train,
+        data.test,
+        data.format,
+        data.negatives_path,
+        data.valid_fraction,
+        data.test_fraction,
+        run.seed,
         min_length=estimator.min_length,
-        test_negatives_path=test_negatives_path,
+        test_negatives_path=data.test_negatives_path,
     )
-    name = dataset_name or _dataset_name(train)
+    name = data.name or _dataset_name(data.train)
     logger.info(
         "%s on %s: %d training, %d validation, %d test sequences (negatives: %s)",
         model,
         name,
-        len(data.train),
-        0 if data.valid is None else len(data.valid),
-        len(data.test),
-        data.negatives,
+        len(prepared.train),
+        0 if prepared.valid is None else len(prepared.valid),
+        len(prepared.test),
+        prepared.negatives,
     )
-    card = training_card(
-        dataset=name,
-        train=train,
-        test=test,
-        negatives_path=negatives_path,
-        test_negatives_path=test_negatives_path,
-        lengths=np.asarray([len(s) for s in data.train.sequences]),
-        negatives=data.negatives,
-        test_negatives=data.test_negatives,
-        command_line=command_line,
-    )
-    run_info = {"dataset": name, "model": model, "train": train, "test": test, "seed": seed}
-    if not staged:
+    card = _training_card(data, prepared, name, output.command_line)
+    run_info = {
+        "dataset": name,
+        "model": model,
+        "train": data.train,
+        "test": data.test,
+        "seed": run.seed,
+    }
+    if not output.staged:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return _write_model_dir(estimator, data, out_dir, card, run_info)
+        return _write_model_dir(estimator, prepared, out_dir, card, run_info)
     with staged_directory(out_dir) as stage:
-        return _write_model_dir(estimator, data, stage, card, run_info)
+        return _write_model_dir(estimator, prepared, stage, card, run_info)
+
+
+def _training_card(
+    data: DataOptions,
+    prepared: PreparedData,
+    name: str,
+    command_line: tuple[str, ...] | None,
+) -> dict[str, Any]:
+    """The model card's training section of a run on ``data``."""
+    return training_card(
+        dataset=name,
+        train=data.train,
+        test=data.test,
+        negatives_path=data.negatives_path,
+        test_negatives_path=data.test_negatives_path,
+        lengths=np.asarray([len(s) for s in prepared.train.sequences]),
+        negatives=prepared.negatives,
+        test_negatives=prepared.test_negatives,
+        command_line=None if command_line is None else list(command_line),
+    )
 
 
 def _write_model_dir(
