@@ -1,4 +1,7 @@
-"""Train, evaluate and predict from files: what ``kegru train/evaluate/predict`` run.
+"""Train and evaluate a model: what ``kegru train`` and ``kegru evaluate`` run.
+
+The run's options are the records of :mod:`kegru.train.options`; its data is read and
+split by :mod:`kegru.train.prepared`; scoring a file is :mod:`kegru.predict.files`.
 
 A trained model directory holds:
 
