@@ -28,6 +28,7 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
+from kegru.train.options import DataOptions, RunSettings
 from kegru.train.run import train_and_evaluate
 
 DATA = SHARED_DATA / "encode_deepbind"
@@ -143,13 +144,10 @@ def _train_pair_member(
     stem = DATASETS[dataset]
     started = time.perf_counter()
     metrics = train_and_evaluate(
-        DATA / f"{stem}_AC.seq.gz",
+        DataOptions(DATA / f"{stem}_AC.seq.gz", test=DATA / f"{stem}_B.seq.gz"),
         scratch / f"{dataset}_{variant}_{seed}",
-        test=DATA / f"{stem}_B.seq.gz",
         params={**base, **VARIANTS[variant]},
-        seed=seed,
-        epochs=epochs,
-        progress=False,
+        run=RunSettings(seed=seed, epochs=epochs, progress=False),
     )
     return {
         "dataset": dataset,

@@ -40,12 +40,12 @@ SETTINGS = [
 def datasets(names: list[str] | None) -> list[tuple[str, object]]:
     """(name, PreparedData) of the shared sets (all, or ``names``), split as kegru train does."""
     from kegru.data.datasets_config import read_datasets
-    from kegru.train.run import prepare_dataset
+    from kegru.train.prepared import load_dataset_spec
 
     out = []
     for spec in read_datasets(REPO / "examples" / "shared_datasets.toml"):
         if names is None or spec.name in names:
-            out.append((spec.name, prepare_dataset(spec, seed=0)))
+            out.append((spec.name, load_dataset_spec(spec, seed=0)))
     return out
 
 

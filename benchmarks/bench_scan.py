@@ -7,7 +7,7 @@ measures, with the same model, window length and ``--strand``:
 1. ``scan``'s rate on one thread over the first chromosome(s) (about ``--probe-bp`` bp):
    :func:`kegru.predict.scan.scan_file` with one job;
 2. ``predict``'s rate on exactly the windows that scan scored, written to a FASTA file:
-   :func:`kegru.train.run.predict_file`, one torch thread;
+   :func:`kegru.predict.files.predict_file`, one torch thread;
 3. the whole genome at ``--step`` with ``--jobs`` worker processes (one thread each), and
    how many of the Pho4-bound regions overlap a called site.
 
@@ -36,8 +36,10 @@ from common import RESULTS_DIR, SHARED_DATA, environment
 from kegru.atomic import write_json
 from kegru.genome.prepare import PrepareConfig, prepare_dataset
 from kegru.genome.reference import Genome
+from kegru.predict.files import predict_file
 from kegru.predict.scan import region_windows, scan_file
-from kegru.train.run import predict_file, train_and_evaluate
+from kegru.train.options import DataOptions, RunSettings
+from kegru.train.run import train_and_evaluate
 
 RESULTS = RESULTS_DIR / "scan.json"
 YEAST = SHARED_DATA / "yeast_pho4"
@@ -116,11 +118,9 @@ def main() -> None:
         )
         model = scratch / "model"
         metrics = train_and_evaluate(
-            scratch / "data",
+            DataOptions(scratch / "data"),
             model,
-            epochs=args.epochs,
-            threads=1,
-            progress=False,
+            run=RunSettings(epochs=args.epochs, threads=1, progress=False),
             params={
                 "units": 32,
                 "dim": 50,

@@ -22,7 +22,7 @@ from torch import nn
 from kegru.atomic import write_json
 from kegru.models.kegru.network import KegruNetwork
 from kegru.models.kegru.tokenizer import KmerTokenizer
-from kegru.train.loop import make_optimizer
+from kegru.train.config import make_optimizer
 
 RESULTS = RESULTS_DIR / "throughput.json"
 

@@ -93,7 +93,7 @@ def finished_kegru_trials(
     """
     from kegru.data.datasets_config import read_datasets
     from kegru.models.base import load_model
-    from kegru.train.run import prepare_dataset
+    from kegru.train.prepared import load_dataset_spec
 
     specs = {spec.name: spec for spec in read_datasets(datasets_toml)}
     study = json.loads((study_dir / "study.json").read_text())
@@ -110,7 +110,7 @@ def finished_kegru_trials(
             continue  # one phase only
         name = metrics["dataset"]
         if name not in prepared:
-            prepared[name] = prepare_dataset(specs[name], seed=int(metrics.get("seed", 0)))
+            prepared[name] = load_dataset_spec(specs[name], seed=int(metrics.get("seed", 0)))
         yield {
             "trial_id": trial.name,
             "setting": label,

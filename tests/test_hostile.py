@@ -82,12 +82,17 @@ def gzip_corrupt(source: Path, target: Path) -> Path:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
     """Data, a trained tiny KEGRU (``m``) and an earlier prediction file (``old.tsv``)."""
-    from kegru.train.run import predict_file, train_and_evaluate
+    from kegru.predict.files import predict_file
+    from kegru.train.options import DataOptions, RunSettings
+    from kegru.train.run import train_and_evaluate
 
     root = tmp_path_factory.mktemp("hostile_template")
     write_data(root / "data")
     train_and_evaluate(
-        root / "data" / "train.csv", root / "m", epochs=1, progress=False, params=TINY
+        DataOptions(root / "data" / "train.csv"),
+        root / "m",
+        params=TINY,
+        run=RunSettings(epochs=1, progress=False),
     )
     predict_file(root / "m", root / "data" / "query.fa", root / "old.tsv")
     return root

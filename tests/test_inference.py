@@ -180,8 +180,8 @@ def test_study_passes_the_device_to_each_trial(tmp_path, monkeypatch):
 
     seen = {}
 
-    def fake_train(train, out_dir, **kwargs):
-        seen.update(kwargs)
+    def fake_train(data, out_dir, **kwargs):
+        seen.update(device=kwargs["run"].device)
         raise RuntimeError("stop after recording the device")
 
     monkeypatch.setattr(kegru.train.run, "train_and_evaluate", fake_train)

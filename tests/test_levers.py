@@ -20,13 +20,8 @@ from kegru.models.kegru.estimator import (
 from kegru.models.kegru.network import KegruNetwork, drop_tokens
 from kegru.models.kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
 from kegru.studies.run import builtin_study, study_trials
-from kegru.train.loop import (
-    TrainConfig,
-    best_epoch,
-    fit_module,
-    make_optimizer,
-    make_scheduler,
-)
+from kegru.train.config import TrainConfig, make_optimizer, make_scheduler
+from kegru.train.loop import best_epoch, fit_module
 
 
 def test_paper_preset_is_the_published_model():

@@ -8,7 +8,7 @@ from kegru.data.sequences import reverse_complement
 from kegru.models.kegru.estimator import KegruEstimator, trim_padding
 from kegru.models.kegru.network import KegruNetwork, merge_directions
 from kegru.models.kegru.tokenizer import KmerTokenizer
-from kegru.train.loop import length_bucketed_batches
+from kegru.train.batches import length_bucketed_batches
 
 TOKENIZER = KmerTokenizer()
 #: No convolution, one pooled convolution, two stacked pooled convolutions.

@@ -125,7 +125,7 @@ def test_missing_file_and_unknown_format(tmp_path, capsys):
 def test_test_negatives_file_labels_the_test_set(fixture_data, tmp_path):
     """A positives-only test FASTA takes its negatives from a file (LS-GKM's layout)."""
     from kegru.data.datasets_config import read_datasets
-    from kegru.train.run import prepare_data
+    from kegru.train.prepared import prepare_data
 
     positives = fixture_data / "oct4_mafk/sample.fa"
     negatives = fixture_data / "oct4_mafk/sample2.fa"

@@ -77,13 +77,17 @@ def use_session_cache(tmp_path_factory) -> None:
 
 def trained_model(tmp_path_factory, name: str, train: Path, test: Path | None, **params) -> Path:
     """A model trained once per test session (shared by the test modules)."""
+    from kegru.train.options import DataOptions, RunSettings
     from kegru.train.run import train_and_evaluate
 
     out = tmp_path_factory.getbasetemp() / "models" / name
     if not (out / "metrics.json").is_file():
         epochs = params.pop("epochs")
         train_and_evaluate(
-            train, out, test=test, epochs=epochs, progress=False, params={**QUICK, **params}
+            DataOptions(train, test=test),
+            out,
+            params={**QUICK, **params},
+            run=RunSettings(epochs=epochs, progress=False),
         )
     return out
 

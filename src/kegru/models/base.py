@@ -398,7 +398,7 @@ def load_model(
         directory, device=device, threads=threads, verbose=verbose
     )
     if device is not None:
-        from kegru.train.loop import resolve_device
+        from kegru.train.config import resolve_device
 
         resolve_device(device)  # an unusable device fails here, before any work
     return model

@@ -22,19 +22,14 @@ from kegru.atomic import write_atomic
 from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
 from kegru.models.base import Estimator
-from kegru.train.loop import (
-    TrainConfig,
-    best_epoch,
-    fit_module,
-    length_bucketed_batches,
-    predict_module,
-    resolve_device,
-)
+from kegru.train.batches import length_bucketed_batches, predict_module
+from kegru.train.config import TrainConfig, resolve_device
+from kegru.train.loop import best_epoch, fit_module
 
 WEIGHTS_FILE = "weights.safetensors"
 
 #: Training hyper-parameters every PyTorch family has (see
-#: :class:`kegru.train.loop.TrainConfig`); the run settings (seed, threads, device, verbose)
+#: :class:`kegru.train.config.TrainConfig`); the run settings (seed, threads, device, verbose)
 #: are :data:`kegru.models.base.RUN_SETTINGS`.
 TRAINING_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",

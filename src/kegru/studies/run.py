@@ -580,7 +580,7 @@ def run_study(
     if n_jobs is not None and n_jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {n_jobs}")
     if not scheduler and not os.environ.get(SCHEDULER_VARIABLE):
-        from kegru.train.loop import resolve_device
+        from kegru.train.config import resolve_device
 
         resolve_device(device)  # locally: an unusable device fails before any trial
     scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None

@@ -250,6 +250,7 @@ def _trial_inputs(trial: Trial, directory: Path):
 def _train(
     trial: Trial, directory: Path, train, test, fmt, negatives_path, device: str = "cpu"
 ) -> dict[str, Any]:
+    from kegru.train.options import DataOptions, OutputOptions, RunSettings
     from kegru.train.run import train_and_evaluate
 
     params = dict(trial.params)
@@ -257,22 +258,21 @@ def _train(
     if isinstance(params.get("init"), str):
         # One pre-trained base per data set, built without it (see kegru.train.pretrain).
         params["init"] = params["init"].format(dataset=trial.dataset.name)
-    metrics = train_and_evaluate(
+    data = DataOptions(
         train,
-        directory,
         test=test,
-        model=trial.model,
-        params=params,
         format=fmt,
-        seed=trial.seed,
-        epochs=epochs,
-        threads=1,
-        device=device,
-        progress=False,
-        dataset_name=trial.dataset.name,
         negatives_path=negatives_path,
         test_negatives_path=trial.dataset.test_negatives_file,
-        staged=False,
+        name=trial.dataset.name,
+    )
+    metrics = train_and_evaluate(
+        data,
+        directory,
+        model=trial.model,
+        params=params,
+        run=RunSettings(seed=trial.seed, epochs=epochs, threads=1, device=device, progress=False),
+        output=OutputOptions(staged=False),
     )
     return metrics
 

@@ -1,8 +1,8 @@
 """One training loop for every PyTorch model family: mini-batches, early stopping, logs.
 
 A module takes a batch as keyword tensors (``module(**batch)``) and returns logits of
-shape ``(B,)``. Inputs are dicts of tensors with the example on dimension 0; a ``collate``
-function may reshape a batch (e.g. trim padding to the longest sequence in it).
+shape ``(B,)``; batching is :mod:`kegru.train.batches`, the configuration
+:mod:`kegru.train.config`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,182 +21,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from torch import nn
 
 from kegru.atomic import write_text
-from kegru.errors import InputError
-from kegru.models.options import DEFAULT_LEARNING_RATES, OPTIMIZERS, SCHEDULES
-
-Batch = dict[str, torch.Tensor]
-Collate = Callable[[Batch, torch.Tensor], Batch]
+from kegru.train.batches import Batch, Collate, predict_logits, take, to_device
+from kegru.train.config import TrainConfig, diverged, make_optimizer, make_scheduler, resolve_device
 
 #: A mini-batch loss above this means training diverged. Binary cross-entropy is ln 2 = 0.69
 #: for a coin-flip model; a mean of 1000 needs logits of magnitude > 1000 on the wrong side,
 #: i.e. exploded weights (sgd with --learning-rate 1e30 reaches 1e29 in one epoch).
 DIVERGED_LOSS = 1000.0
 LOG_COLUMNS = ("epoch", "train_loss", "valid_loss", "valid_auc", "valid_aps", "seconds", "best")
-
-
-@dataclass
-class TrainConfig:
-    """How to train a PyTorch model.
-
-    Attributes
-    ----------
-    epochs : int
-        Maximum number of passes over the training set.
-    batch_size : int
-        Mini-batch size (the paper: 200).
-    optimizer : str
-        ``sgd``, ``adam``, ``adagrad`` or ``rmsprop``.
-    learning_rate : float or None
-        None takes Keras' default for the optimizer.
-    patience : int
-        Stop after this many epochs without a better validation AUC.
-    seed : int
-        Seeds weight initialisation and batch order.
-    threads : int
-        torch intra-op threads (1 suits a 2-core machine running trials in parallel).
-    device : str
-        ``cpu``, ``cuda`` or ``auto`` (a GPU when present).
-    verbose : bool
-        Show a progress bar and per-epoch lines.
-    schedule : str
-        Learning-rate schedule, one of :data:`SCHEDULES`.
-    weight_decay : float
-        Decoupled weight decay (``adamw``) or L2 penalty (other optimizers).
-    average_last : int
-        Keep the mean of the weights after each of the last ``average_last`` epochs instead
-        of the best epoch's (stochastic weight averaging, Izmailov et al. 2018); 0: the best
-        epoch.
-    sam_rho : float
-        Sharpness-aware minimisation (Foret et al. 2021): each step first moves the weights
-        ``sam_rho`` along the normalised gradient (towards higher loss), takes the gradient
-        there, moves back and steps with it; twice the work per step. 0: plain steps.
-    """
-
-    epochs: int = 30
-    batch_size: int = 200
-    optimizer: str = "adam"
-    learning_rate: float | None = None
-    patience: int = 5
-    seed: int = 0
-    threads: int = 1
-    device: str = "cpu"
-    verbose: bool = False
-    schedule: str = "constant"
-    weight_decay: float = 0.0
-    average_last: int = 0
-    sam_rho: float = 0.0
-
-    def __post_init__(self):
-        if self.schedule not in SCHEDULES:
-            raise InputError(
-                f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(
-                f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}"
-            )
-        if self.epochs < 1 or self.batch_size < 1:
-            raise InputError("epochs and batch size must be at least 1")
-        if self.average_last < 0:
-            raise InputError(f"average_last must be >= 0, got {self.average_last}")
-        if not self.sam_rho >= 0:
-            raise InputError(f"sam_rho must be >= 0, got {self.sam_rho}")
-
-
-def resolve_device(device: str) -> torch.device:
-    """Turn ``auto``/``cpu``/``cuda`` into a torch device (``auto``: a GPU when present)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InputError("--device cuda asked for, but no CUDA GPU is available")
-    if device not in ("cpu",) and not device.startswith("cuda"):
-        raise InputError(f"unknown device {device!r}; choose auto, cpu or cuda")
-    return torch.device(device)
-
-
-def make_optimizer(
-    name: str, parameters, learning_rate: float | None = None, weight_decay: float = 0.0
-) -> torch.optim.Optimizer:
-    """Build an optimizer with Keras-like defaults."""
-    lr = learning_rate if learning_rate is not None else DEFAULT_LEARNING_RATES[name]
-    decay = {"weight_decay": weight_decay}
-    if name == "sgd":
-        return torch.optim.SGD(parameters, lr=lr, **decay)
-    if name == "adam":
-        return torch.optim.Adam(parameters, lr=lr, **decay)
-    if name == "adamw":
-        return torch.optim.AdamW(parameters, lr=lr, **decay)
-    if name == "adagrad":
-        return torch.optim.Adagrad(parameters, lr=lr, initial_accumulator_value=0.1, **decay)
-    return torch.optim.RMSprop(parameters, lr=lr, alpha=0.9, **decay)
-
-
-def make_scheduler(
-    config: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """The per-batch learning-rate schedule of ``config`` (None for ``constant``)."""
-    total = max(1, config.epochs * steps_per_epoch)
-    if config.schedule == "onecycle":
-        peak = optimizer.param_groups[0]["lr"]
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak, total_steps=total)
-    if config.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total)
-    return None
-
-
-def _take(inputs: Batch, index: torch.Tensor, collate: Collate | None) -> Batch:
-    if collate is not None:
-        return collate(inputs, index)
-    return {name: value[index] for name, value in inputs.items()}
-
-
-def _to(batch: Batch, device: torch.device) -> Batch:
-    return {name: value.to(device, non_blocking=True) for name, value in batch.items()}
-
-
-def _n_examples(inputs: Batch) -> int:
-    return len(next(iter(inputs.values())))
-
-
-def predict_logits(
-    module: nn.Module,
-    inputs: Batch,
-    batch_size: int = 1000,
-    device: torch.device | str = "cpu",
-    collate: Collate | None = None,
-    order: np.ndarray | None = None,
-) -> np.ndarray:
-    """Logits of every example, shape=(n,), in input order.
-
-    ``order`` (a permutation) groups similar examples into batches, e.g. by length, so
-    less padding is computed; results come back in input order.
-    """
-    device = torch.device(device) if isinstance(device, str) else device
-    n = _n_examples(inputs)
-    order_tensor = torch.as_tensor(order if order is not None else np.arange(n))
-    out = torch.empty(n, dtype=torch.float32)
-    was_training = module.training
-    module.eval()
-    with torch.inference_mode():
-        for start in range(0, n, batch_size):
-            index = order_tensor[start : start + batch_size]
-            batch = _to(_take(inputs, index, collate), device)
-            out[index] = module(**batch).float().cpu()
-    module.train(was_training)
-    return out.numpy().astype(np.float64)
-
-
-def predict_module(
-    module: nn.Module,
-    inputs: Batch,
-    batch_size: int = 1000,
-    device: torch.device | str = "cpu",
-    collate: Collate | None = None,
-    order: np.ndarray | None = None,
-) -> np.ndarray:
-    """Probabilities P(bound), shape=(n,), float64 (sigmoid of :func:`predict_logits`)."""
-    logits = predict_logits(module, inputs, batch_size, device, collate, order)
-    return 1.0 / (1.0 + np.exp(-logits))
 
 
 def _ranking_metrics(labels: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
@@ -251,23 +83,14 @@ def fit_module(
         and a last row (``epoch`` e.g. ``"mean 16-20"``, marked best) scores that mean.
     """
     torch.set_num_threads(max(1, config.threads))
-    device = resolve_device(config.device)
-    module.to(device)
-    rng = np.random.default_rng(config.seed)
-    optimizer = make_optimizer(
-        config.optimizer,
-        [p for p in module.parameters() if p.requires_grad],
-        config.learning_rate,
-        config.weight_decay,
-    )
     per_epoch = len(train_labels) if examples_per_epoch is None else examples_per_epoch
-    scheduler = make_scheduler(config, optimizer, math.ceil(per_epoch / config.batch_size))
-    step = _Step(
-        module, optimizer, nn.BCEWithLogitsLoss(), device, collate, scheduler, config.sam_rho
-    )
+    step = _make_step(module, config, collate, per_epoch)
+    rng = np.random.default_rng(config.seed)
     n = len(train_labels)
     train_labels = train_labels.float()
-    validate = valid_inputs is not None and valid_labels is not None
+    valid = None
+    if valid_inputs is not None and valid_labels is not None:
+        valid = _Validation(valid_inputs, valid_labels, valid_order)
     stopping = _EarlyStopping(config.patience)
     history: list[dict] = []
     averaging = _WeightAverage(config.average_last)
@@ -275,19 +98,9 @@ def fit_module(
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
         batches = batch_order(rng) if batch_order is not None else _shuffled(n, config, rng)
-        try:
-            loss = step.train_epoch(train_inputs, train_labels, batches)
-        except _Diverged as error:
-            raise diverged(error.loss, epoch, config) from None
-        row = {"epoch": epoch, "train_loss": loss}
-        if validate:
-            try:
-                row.update(step.validate(valid_inputs, valid_labels, valid_order))
-            except _Diverged as error:  # weights blown up although the last losses were not
-                raise diverged(error.loss, epoch, config) from None
+        row = _train_epoch(step, epoch, config, (train_inputs, train_labels, batches), valid)
+        if valid is not None:
             row["best"] = stopping.update(_selection_score(row), module)
-        else:
-            row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
         row["seconds"] = time.perf_counter() - started
         history.append(row)
         averaging.add(module)
@@ -295,26 +108,85 @@ def fit_module(
             write_epoch_log(log_path, history)
         if progress is not None:
             progress.update(row)
-        if validate and stopping.stale >= config.patience:
+        if valid is not None and stopping.stale >= config.patience:
             break
     if progress is not None:
         progress.close()
     if averaging.states:
-        started = time.perf_counter()
-        module.load_state_dict(averaging.mean())
-        first = len(history) - len(averaging.states) + 1
-        row = {"epoch": f"mean {first}-{len(history)}", "train_loss": math.nan}
-        if validate:
-            row.update(step.validate(valid_inputs, valid_labels, valid_order))
-        for earlier in history:
-            earlier["best"] = False
-        row.update(best=True, seconds=time.perf_counter() - started)
-        history.append(row)
+        history.append(_averaged_row(step, averaging, history, valid))
         if log_path is not None:
             write_epoch_log(log_path, history)
     else:
         stopping.restore_best(module)
     return history
+
+
+@dataclass(frozen=True)
+class _Validation:
+    """The validation set: inputs, 0/1 labels and the order to batch them in."""
+
+    inputs: Batch
+    labels: torch.Tensor
+    order: np.ndarray | None
+
+
+def _make_step(
+    module: nn.Module, config: TrainConfig, collate: Collate | None, examples_per_epoch: int
+) -> _Step:
+    """Move ``module`` to its device; its optimizer, schedule and loss as one step."""
+    device = resolve_device(config.device)
+    module.to(device)
+    optimizer = make_optimizer(
+        config.optimizer,
+        [p for p in module.parameters() if p.requires_grad],
+        config.learning_rate,
+        config.weight_decay,
+    )
+    steps = math.ceil(examples_per_epoch / config.batch_size)
+    scheduler = make_scheduler(config, optimizer, steps)
+    return _Step(
+        module, optimizer, nn.BCEWithLogitsLoss(), device, collate, scheduler, config.sam_rho
+    )
+
+
+def _train_epoch(
+    step: _Step,
+    epoch: int,
+    config: TrainConfig,
+    train: tuple[Batch, torch.Tensor, list[np.ndarray]],
+    valid: _Validation | None,
+) -> dict:
+    """One epoch's training pass and validation scores, the log row without ``best``
+    (unless there is no validation set) and ``seconds``."""
+    try:
+        loss = step.train_epoch(*train)
+    except _Diverged as error:
+        raise diverged(error.loss, epoch, config) from None
+    row: dict = {"epoch": epoch, "train_loss": loss}
+    if valid is None:
+        row.update(valid_loss=math.nan, valid_auc=math.nan, valid_aps=math.nan, best=True)
+        return row
+    try:
+        row.update(step.validate(valid.inputs, valid.labels, valid.order))
+    except _Diverged as error:  # weights blown up although the last losses were not
+        raise diverged(error.loss, epoch, config) from None
+    return row
+
+
+def _averaged_row(
+    step: _Step, averaging: _WeightAverage, history: list[dict], valid: _Validation | None
+) -> dict:
+    """Load the mean of the last epochs' weights; its log row, the only one marked best."""
+    started = time.perf_counter()
+    step.module.load_state_dict(averaging.mean())
+    first = len(history) - len(averaging.states) + 1
+    row: dict = {"epoch": f"mean {first}-{len(history)}", "train_loss": math.nan}
+    if valid is not None:
+        row.update(step.validate(valid.inputs, valid.labels, valid.order))
+    for earlier in history:
+        earlier["best"] = False
+    row.update(best=True, seconds=time.perf_counter() - started)
+    return row
 
 
 def _shuffled(n: int, config: TrainConfig, rng: np.random.Generator) -> list[np.ndarray]:
@@ -347,7 +219,7 @@ class _Step:
         examples = 0
         for index in batches:
             index_tensor = torch.as_tensor(index)
-            batch = _to(_take(inputs, index_tensor, self.collate), self.device)
+            batch = to_device(take(inputs, index_tensor, self.collate), self.device)
             target = labels[index_tensor].to(self.device)
             self.optimizer.zero_grad(set_to_none=True)
             loss = self.loss_fn(self.module(**batch), target)
@@ -457,17 +329,6 @@ class _EpochProgress:
         self.bar.close()
 
 
-def diverged(value: float, epoch: int, config: TrainConfig) -> InputError:
-    """The error of a training run whose loss stopped being a finite number."""
-    rate = config.learning_rate
-    rate = DEFAULT_LEARNING_RATES[config.optimizer] if rate is None else rate
-    return InputError(
-        f"training diverged: the loss became {value:.3g} in epoch {epoch} "
-        f"(--optimizer {config.optimizer}, --learning-rate {rate:g}); lower the learning "
-        "rate or pick another optimizer; nothing was saved"
-    )
-
-
 class _Diverged(Exception):
     """A mini-batch loss that is not finite or above :data:`DIVERGED_LOSS`."""
 
@@ -496,29 +357,3 @@ def best_epoch(history: list[dict]) -> int:
     """Epoch whose weights :func:`fit_module` kept."""
     best = [row["epoch"] for row in history if row.get("best")]
     return best[-1] if best else len(history)
-
-
-def config_dict(config: TrainConfig) -> dict:
-    """The training configuration as a plain dict."""
-    return asdict(config)
-
-
-def length_bucketed_batches(
-    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, pool: int = 50
-) -> list[np.ndarray]:
-    """Random batches whose members have similar lengths (less padding to compute).
-
-    The examples are shuffled, cut into pools of ``pool`` batches, sorted by length within
-    a pool, batched, and the batches shuffled. With one length this is a plain shuffle.
-    """
-    permutation = rng.permutation(len(lengths))
-    if lengths.min() == lengths.max():
-        return [permutation[i : i + batch_size] for i in range(0, len(lengths), batch_size)]
-    batches = []
-    span = batch_size * pool
-    for start in range(0, len(permutation), span):
-        chunk = permutation[start : start + span]
-        chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
-        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
-    order = rng.permutation(len(batches))
-    return [batches[i] for i in order]

@@ -22,7 +22,7 @@ from kegru.atomic import write_json
 from kegru.data.datasets_config import DatasetSpec, read_datasets
 from kegru.data.sequences import LabelledSequences, concatenate
 from kegru.errors import InputError
-from kegru.train.run import prepare_dataset
+from kegru.train.prepared import load_dataset_spec
 
 PRETRAIN_FILE = "pretrain.json"
 
@@ -31,7 +31,7 @@ def _dataset_splits(
     spec: DatasetSpec, seed: int, max_per_dataset: int | None
 ) -> tuple[LabelledSequences, LabelledSequences | None]:
     """The training and validation splits of one data set (its test split is never read)."""
-    data = prepare_dataset(spec, seed=seed)
+    data = load_dataset_spec(spec, seed=seed)
     train = data.train
     if max_per_dataset is not None and len(train) > max_per_dataset:
         keep = np.random.default_rng(seed).choice(len(train), max_per_dataset, replace=False)

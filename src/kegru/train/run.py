@@ -1,4 +1,7 @@
-"""Train, evaluate and predict from files: what ``kegru train/evaluate/predict`` run.
+"""Train and evaluate a model: what ``kegru train`` and ``kegru evaluate`` run.
+
+The run's options are the records of :mod:`kegru.train.options`; its data is read and
+split by :mod:`kegru.train.prepared`; scoring a file is :mod:`kegru.predict.files`.
 
 A trained model directory holds:
 
@@ -18,18 +21,14 @@ import csv
 import io
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from kegru import __version__
 from kegru.atomic import staged_directory, write_json, write_text
-from kegru.data.sequences import LabelledSequences, read_fasta, read_labelled
-from kegru.data.splits import assign_splits, random_split
-from kegru.errors import InputError
-from kegru.genome.negatives import add_shuffled_negatives
+from kegru.data.sequences import LabelledSequences, read_labelled
 from kegru.models.base import Estimator, load_model, make_estimator
 from kegru.models.params import (
     check_device,
@@ -42,106 +41,18 @@ from kegru.models.params import (
     check_positive,
     option_label,
 )
-from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
-from kegru.progress import progress_bar
+from kegru.predict.files import estimator_check_lengths
 from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
-
-if TYPE_CHECKING:
-    from kegru.data.datasets_config import DatasetSpec
+from kegru.train.options import DataOptions, OutputOptions, RunSettings
+from kegru.train.prepared import PreparedData, prepare_data, with_negatives
 
 logger = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
 #: A model whose validation AUC stays below this has not learned: the run says so.
 CONVERGENCE_AUC = 0.55
-
-logger = logging.getLogger(__name__)
-
-
-@dataclass
-class PreparedData:
-    """Training, validation and test sets ready for :meth:`Estimator.fit`."""
-
-    train: LabelledSequences
-    valid: LabelledSequences | None
-    test: LabelledSequences
-    all_records: LabelledSequences
-    split: np.ndarray
-    negatives: str
-    test_negatives: str
-
-
-def _with_negatives(data: LabelledSequences, seed: int) -> LabelledSequences:
-    """Add dinucleotide-shuffled negatives to positives-only data."""
-    return add_shuffled_negatives(data, seed=seed) if data.positives_only else data
-
-
-def prepare_data(
-    train: str | Path,
-    test: str | Path | None = None,
-    format: str | None = None,
-    negatives_path: str | Path | None = None,
-    valid_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    seed: int = 0,
-    min_length: int = 1,
-    test_negatives_path: str | Path | None = None,
-) -> PreparedData:
-    """Read, complete and split the data the way the paper does.
-
-    Positives-only data (DeepBind ``_AC`` files) is split first and then gets one
-    dinucleotide shuffle per positive, each shuffle in its source's split, so no shuffle
-    of a training sequence lands in the validation or test set. A positives-only ``test``
-    file takes its negatives from ``test_negatives_path`` (a FASTA, e.g. LS-GKM's
-    ``*.neg.test.fa``) when given, otherwise from dinucleotide shuffles.
-    """
-    if test_negatives_path is not None and test is None:
-        raise InputError("test negatives need a separate test file (--test)", test_negatives_path)
-    data = read_labelled(train, format=format, negatives_path=negatives_path)
-    data.require_min_length(min_length, "the model's minimum length")
-    if data.positives_only and data.split is None:
-        data.split = random_split(
-            data.labels, valid_fraction, 0.0 if test is not None else test_fraction, seed
-        )
-    data = _with_negatives(data, seed)
-    split = assign_splits(data, test is not None, valid_fraction, test_fraction, seed)
-    data.split = split
-    if test is not None:
-        test_data = read_labelled(test, format=format, negatives_path=test_negatives_path)
-        test_data.require_min_length(min_length, "the model's minimum length")
-        test_data = _with_negatives(test_data, seed + 1)
-    else:
-        if not np.any(split == "test"):
-            raise InputError("no test split in the data; pass --test or a split directory", train)
-        test_data = data.subset(split == "test")
-    valid = data.subset(split == "valid") if np.any(split == "valid") else None
-    train_set = data.subset(split == "train")
-    if len(np.unique(train_set.labels)) < 2:
-        raise InputError("training data needs both bound (1) and unbound (0) sequences", train)
-    return PreparedData(
-        train=train_set,
-        valid=valid,
-        test=test_data,
-        all_records=data,
-        split=split,
-        negatives=data.negatives,
-        test_negatives=test_data.negatives,
-    )
-
-
-def prepare_dataset(spec: DatasetSpec, seed: int = 0, min_length: int = 1) -> PreparedData:
-    """:func:`prepare_data` on every input a ``[[dataset]]`` table names, split as training does."""
-    return prepare_data(
-        spec.train,
-        spec.test,
-        spec.format,
-        spec.negatives_file,
-        seed=seed,
-        min_length=min_length,
-        test_negatives_path=spec.test_negatives_file,
-    )
 
 
 def _splits_table(data: LabelledSequences, split: np.ndarray) -> str:
@@ -163,26 +74,13 @@ def _predictions_table(data: LabelledSequences, scores: np.ndarray) -> str:
 
 
 def train_and_evaluate(
-    train: str | Path,
+    data: DataOptions,
     out_dir: str | Path,
     *,
-    test: str | Path | None = None,
     model: str = "kegru",
     params: dict[str, Any] | None = None,
-    format: str | None = None,
-    seed: int = 0,
-    epochs: int | None = None,
-    threads: int = 1,
-    device: str = "cpu",
-    progress: bool = True,
-    dataset_name: str | None = None,
-    negatives_path: str | Path | None = None,
-    test_negatives_path: str | Path | None = None,
-    valid_fraction: float = 0.1,
-    test_fraction: float = 0.1,
-    command_line: list[str] | None = None,
-    overwrite: bool = False,
-    staged: bool = True,
+    run: RunSettings | None = None,
+    output: OutputOptions | None = None,
 ) -> dict[str, Any]:
     """Train a model family on a data set, evaluate it on the test split, save everything.
 
@@ -192,34 +90,20 @@ def train_and_evaluate(
 
     Parameters
     ----------
-    train : str or Path
-        Labelled sequences (any format :func:`kegru.data.sequences.read_labelled` reads) or a
-        split directory.
+    data : DataOptions
+        The training and test files and how they split.
     out_dir : str or Path
         The model directory to write.
-    test : str or Path, optional
-        A separate test file; otherwise the file's own test split or a random one.
     model : str
         Model family (``kegru``, ``deepbind``, ``cnn_zh``, ``gkmsvm``, ``gc``).
     params : dict, optional
         Hyper-parameters of the family.
-    seed, epochs, threads, device
-        Run settings, passed to the family when it has them (``epochs=None`` keeps its
-        default).
-    progress : bool
-        Show progress bars.
-    dataset_name : str, optional
-        Name recorded in the metrics (default: the training file's name).
-    negatives_path, test_negatives_path : str or Path, optional
-        FASTA files of negatives when ``train`` (``test``) holds positives only.
-    command_line : list of str, optional
-        The command that trained the model, recorded in its model card.
-    overwrite : bool
-        Replace ``out_dir`` even when it is a non-empty directory that is not a model.
-    staged : bool
-        Build in a staging directory and swap it in (default); False writes into
-        ``out_dir`` directly (a study's trial directory, whose ``metrics.json``, written
-        last, marks it finished).
+    run : RunSettings, optional
+        Seed, epochs, threads, device and progress bars (default: :class:`RunSettings`()),
+        passed to the family when it has them; ``params`` win over them.
+    output : OutputOptions, optional
+        Overwriting, staging and the command line for the model card (default:
+        :class:`OutputOptions`()).
 
     Returns
     -------
@@ -227,55 +111,70 @@ def train_and_evaluate(
         The metrics also written to ``out_dir/metrics.json``.
     """
     out_dir = Path(out_dir)
-    params = dict(params or {})
-    run = {"seed": seed, "threads": threads, "device": device, "verbose": progress}
-    if epochs is not None:
-        check_positive(epochs, "--epochs")
-        run["epochs"] = epochs
-    estimator = _make_with_run_settings(model, params, run)
-    check_fractions(valid_fraction, test_fraction)
-    if staged:
-        check_model_out(out_dir, overwrite)
+    run = RunSettings() if run is None else run
+    output = OutputOptions() if output is None else output
+    if run.epochs is not None:
+        check_positive(run.epochs, "--epochs")
+    estimator = _make_with_run_settings(model, dict(params or {}), run.estimator_settings())
+    check_fractions(data.valid_fraction, data.test_fraction)
+    if output.staged:
+        check_model_out(out_dir, output.overwrite)
     else:
         check_output_dir(out_dir)
-    data = prepare_data(
-        train,
-        test,
-        format,
-        negatives_path,
-        valid_fraction,
-        test_fraction,
-        seed,
+    prepared = prepare_data(
+        data.train,
+        data.test,
+        data.format,
+        data.negatives_path,
+        data.valid_fraction,
+        data.test_fraction,
+        run.seed,
         min_length=estimator.min_length,
-        test_negatives_path=test_negatives_path,
+        test_negatives_path=data.test_negatives_path,
     )
-    name = dataset_name or _dataset_name(train)
+    name = data.name or _dataset_name(data.train)
     logger.info(
         "%s on %s: %d training, %d validation, %d test sequences (negatives: %s)",
         model,
         name,
-        len(data.train),
-        0 if data.valid is None else len(data.valid),
-        len(data.test),
-        data.negatives,
+        len(prepared.train),
+        0 if prepared.valid is None else len(prepared.valid),
+        len(prepared.test),
+        prepared.negatives,
     )
-    card = training_card(
-        dataset=name,
-        train=train,
-        test=test,
-        negatives_path=negatives_path,
-        test_negatives_path=test_negatives_path,
-        lengths=np.asarray([len(s) for s in data.train.sequences]),
-        negatives=data.negatives,
-        test_negatives=data.test_negatives,
-        command_line=command_line,
-    )
-    run_info = {"dataset": name, "model": model, "train": train, "test": test, "seed": seed}
-    if not staged:
+    card = _training_card(data, prepared, name, output.command_line)
+    run_info = {
+        "dataset": name,
+        "model": model,
+        "train": data.train,
+        "test": data.test,
+        "seed": run.seed,
+    }
+    if not output.staged:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return _write_model_dir(estimator, data, out_dir, card, run_info)
+        return _write_model_dir(estimator, prepared, out_dir, card, run_info)
     with staged_directory(out_dir) as stage:
-        return _write_model_dir(estimator, data, stage, card, run_info)
+        return _write_model_dir(estimator, prepared, stage, card, run_info)
+
+
+def _training_card(
+    data: DataOptions,
+    prepared: PreparedData,
+    name: str,
+    command_line: tuple[str, ...] | None,
+) -> dict[str, Any]:
+    """The model card's training section of a run on ``data``."""
+    return training_card(
+        dataset=name,
+        train=data.train,
+        test=data.test,
+        negatives_path=data.negatives_path,
+        test_negatives_path=data.test_negatives_path,
+        lengths=np.asarray([len(s) for s in prepared.train.sequences]),
+        negatives=prepared.negatives,
+        test_negatives=prepared.test_negatives,
+        command_line=None if command_line is None else list(command_line),
+    )
 
 
 def _write_model_dir(
@@ -401,7 +300,7 @@ def evaluate_model(
     """
     check_output_file(out, "--out")
     estimator = load_model(model_dir, device=device, threads=threads)
-    labelled = _with_negatives(read_labelled(data, format=format), seed)
+    labelled = with_negatives(read_labelled(data, format=format), seed)
     estimator_check_lengths(estimator, labelled)
     scores = estimator.predict_proba(labelled.sequences)
     check_finite_scores(scores, Path(model_dir), labelled.names)
@@ -416,57 +315,3 @@ def evaluate_model(
     if out is not None:
         write_json(out, metrics)
     return metrics
-
-
-def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
-    """Raise an :class:`InputError` at the first record too short for the model."""
-    data.require_min_length(estimator.min_length, "the model's minimum length")
-
-
-def predict_file(
-    model_dir: str | Path,
-    fasta: str | Path,
-    out: str | Path,
-    *,
-    strand: str = DEFAULT_STRAND,
-    device: str = "cpu",
-    threads: int | None = None,
-    batch_size: int = 10_000,
-    progress: bool = False,
-) -> Path:
-    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        A model directory from ``kegru train``.
-    fasta : str or Path
-        Sequences (gzip ok), any length the model accepts.
-    out : str or Path
-        Output TSV (written atomically).
-    strand : str
-        ``forward``, ``mean`` (default) or ``max``: how the two strands of a model that is
-        not strand-symmetric are combined (:mod:`kegru.predict.strands`).
-    device, threads
-        Where the model runs (``cpu``, ``cuda``, ``auto``) and on how many threads.
-    batch_size : int
-        Sequences per call to the model (the progress bar moves per batch).
-    progress : bool
-        Show a progress bar counted in sequences.
-    """
-    check_strand(strand)
-    check_output_file(out, "--out")
-    check_positive(batch_size, "--batch-size")
-    estimator = load_model(model_dir, device=device, threads=threads)
-    records = read_fasta(fasta)
-    estimator_check_lengths(estimator, records)
-    sequences = records.sequences
-    scores = np.zeros(len(sequences))
-    with progress_bar(len(sequences), "predict", "seq", enabled=progress) as bar:
-        for first in range(0, len(sequences), batch_size):
-            batch = sequences[first : first + batch_size]
-            scores[first : first + len(batch)] = predict_strands(estimator, batch, strand)
-            bar.update(len(batch))
-    check_finite_scores(scores, Path(model_dir), records.names)
-    lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
-    return write_text(out, "\n".join(lines) + "\n")

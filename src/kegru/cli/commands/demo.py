@@ -31,7 +31,9 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from kegru.data.demo import make_demo_dataset
     from kegru.models.params import check_output_dir, check_positive
-    from kegru.train.run import predict_file, train_and_evaluate
+    from kegru.predict.files import predict_file
+    from kegru.train.options import DataOptions, RunSettings
+    from kegru.train.run import train_and_evaluate
 
     check_positive(args.epochs, "--epochs")
     check_positive(args.n, "--n", minimum=10)
@@ -41,13 +43,10 @@ def run(args: argparse.Namespace) -> int:
     description = make_demo_dataset(out / "data", n_per_class=args.n, seed=args.seed)
     print(f"DEMO data: {description['kind']}; motif {description['motif']}")
     metrics = train_and_evaluate(
-        out / "data",
+        DataOptions(out / "data", name="demo-" + description["motif"].split()[1]),
         out / "model",
         model="kegru",
-        seed=args.seed,
-        epochs=args.epochs,
-        progress=not args.quiet,
-        dataset_name="demo-" + description["motif"].split()[1],
+        run=RunSettings(seed=args.seed, epochs=args.epochs, progress=not args.quiet),
     )
     fasta = out / "data" / "example.fa"
     test_lines = (out / "data" / "test.csv").read_text().splitlines()[1:6]

@@ -186,29 +186,35 @@ def check_args(args: argparse.Namespace, params: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kegru.train.options import DataOptions, OutputOptions, RunSettings
     from kegru.train.run import train_and_evaluate
 
     params = model_params(args)
     check_args(args, params)
-    metrics = train_and_evaluate(
+    data = DataOptions(
         args.train,
-        args.out,
         test=args.test,
-        model=args.model,
-        params=params,
-        overwrite=args.overwrite,
         format=args.format,
+        negatives_path=args.negatives,
+        test_negatives_path=args.test_negatives,
+        valid_fraction=args.valid_fraction,
+        test_fraction=args.test_fraction,
+        name=args.name,
+    )
+    settings = RunSettings(
         seed=args.seed,
         epochs=args.epochs,
         threads=args.threads,
         device=args.device,
         progress=not args.quiet,
-        dataset_name=args.name,
-        negatives_path=args.negatives,
-        test_negatives_path=args.test_negatives,
-        valid_fraction=args.valid_fraction,
-        test_fraction=args.test_fraction,
-        command_line=args.command_line,
+    )
+    metrics = train_and_evaluate(
+        data,
+        args.out,
+        model=args.model,
+        params=params,
+        run=settings,
+        output=OutputOptions(overwrite=args.overwrite, command_line=tuple(args.command_line)),
     )
     print(
         f"{metrics['dataset']} {metrics['model']}: test AUC {metrics['auc']:.4f}, "

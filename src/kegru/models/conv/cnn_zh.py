@@ -31,7 +31,7 @@ class CnnZhEstimator(ConvEstimator):
     rc : str
         ``none`` (default), ``max`` or ``mean`` over the two strands.
     optimizer, learning_rate, epochs, batch_size, patience
-        See :class:`kegru.train.loop.TrainConfig`.
+        See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
         Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
     """

@@ -36,7 +36,7 @@ class DeepBindEstimator(ConvEstimator):
     rc : str
         ``none`` (default), ``max`` (DeepBind's RC mode) or ``mean``.
     optimizer, learning_rate, epochs, batch_size, patience
-        See :class:`kegru.train.loop.TrainConfig`.
+        See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
         Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
     """

@@ -46,7 +46,7 @@ class ConvEstimator(TorchEstimator):
     detectors, width, hidden, dropout, pooling, rc
         See :class:`kegru.models.conv.network.ConvNetwork`.
     optimizer, learning_rate, epochs, batch_size, patience
-        See :class:`kegru.train.loop.TrainConfig`.
+        See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
         Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
     """

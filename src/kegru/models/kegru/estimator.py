@@ -47,7 +47,8 @@ from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.models.options import KEGRU_RC_MODES
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
-from kegru.train.loop import TrainConfig, best_epoch
+from kegru.train.config import TrainConfig
+from kegru.train.loop import best_epoch
 
 RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
@@ -150,11 +151,11 @@ class KegruEstimator(TorchEstimator):
         Keep the mean weights of the last ``average_last`` epochs instead of the best
         epoch's (stochastic weight averaging); 0: the best epoch.
     sam_rho : float
-        Sharpness-aware minimisation's step (:class:`kegru.train.loop.TrainConfig`); 0: off.
+        Sharpness-aware minimisation's step (:class:`kegru.train.config.TrainConfig`); 0: off.
     preset : str
         ``default`` or ``paper``: the values every parameter not given takes.
     optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
-        See :class:`kegru.train.loop.TrainConfig`.
+        See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
         Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
     """

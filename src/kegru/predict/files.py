@@ -1,0 +1,68 @@
+"""Score a file of sequences with a saved model: what ``kegru predict`` runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from kegru.atomic import write_text
+from kegru.data.sequences import LabelledSequences, read_fasta
+from kegru.models.base import Estimator, load_model
+from kegru.models.params import check_finite_scores, check_output_file, check_positive
+from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.progress import progress_bar
+
+
+def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
+    """Raise an :class:`InputError` at the first record too short for the model."""
+    data.require_min_length(estimator.min_length, "the model's minimum length")
+
+
+def predict_file(
+    model_dir: str | Path,
+    fasta: str | Path,
+    out: str | Path,
+    *,
+    strand: str = DEFAULT_STRAND,
+    device: str = "cpu",
+    threads: int | None = None,
+    batch_size: int = 10_000,
+    progress: bool = False,
+) -> Path:
+    """Score every FASTA record with a saved model; write ``id<TAB>score`` to ``out``.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        A model directory from ``kegru train``.
+    fasta : str or Path
+        Sequences (gzip ok), any length the model accepts.
+    out : str or Path
+        Output TSV (written atomically).
+    strand : str
+        ``forward``, ``mean`` (default) or ``max``: how the two strands of a model that is
+        not strand-symmetric are combined (:mod:`kegru.predict.strands`).
+    device, threads
+        Where the model runs (``cpu``, ``cuda``, ``auto``) and on how many threads.
+    batch_size : int
+        Sequences per call to the model (the progress bar moves per batch).
+    progress : bool
+        Show a progress bar counted in sequences.
+    """
+    check_strand(strand)
+    check_output_file(out, "--out")
+    check_positive(batch_size, "--batch-size")
+    estimator = load_model(model_dir, device=device, threads=threads)
+    records = read_fasta(fasta)
+    estimator_check_lengths(estimator, records)
+    sequences = records.sequences
+    scores = np.zeros(len(sequences))
+    with progress_bar(len(sequences), "predict", "seq", enabled=progress) as bar:
+        for first in range(0, len(sequences), batch_size):
+            batch = sequences[first : first + batch_size]
+            scores[first : first + len(batch)] = predict_strands(estimator, batch, strand)
+            bar.update(len(batch))
+    check_finite_scores(scores, Path(model_dir), records.names)
+    lines = [f"{name}\t{score:.6g}" for name, score in zip(records.names, scores, strict=True)]
+    return write_text(out, "\n".join(lines) + "\n")
