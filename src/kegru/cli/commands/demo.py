@@ -29,8 +29,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kegru.atomic import check_output_dir
     from kegru.data.demo import make_demo_dataset
-    from kegru.models.params import check_output_dir, check_positive
+    from kegru.models.params import check_positive
     from kegru.train.run import predict_file, train_and_evaluate
 
     check_positive(args.epochs, "--epochs")

@@ -83,7 +83,8 @@ def add_parser(subparsers) -> None:
 
 def check_args(args: argparse.Namespace, config) -> None:
     """The options of ``kegru prepare``, checked before anything is read or written."""
-    from kegru.models.params import check_finite, check_fractions, check_output_dir, check_positive
+    from kegru.atomic import check_output_dir
+    from kegru.models.params import check_finite, check_fractions, check_positive
 
     for option in ("ratio", "max_n_fraction"):
         check_finite(getattr(args, option), "--" + option.replace("_", "-"))

@@ -44,62 +44,14 @@ from kegru.errors import InputError
 from kegru.models.base import _init_with_signature
 from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
+from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.models.options import KEGRU_RC_MODES
-from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
+from kegru.models.torch_estimator import TorchEstimator
 from kegru.train.loop import TrainConfig, best_epoch
 
 RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
-
-#: The published model (Shen, Bao & Huang 2018) as this package first implemented it.
-PAPER_PRESET: dict[str, Any] = {
-    "k": 5,
-    "stride": 2,
-    "dim": 100,
-    "units": 80,
-    "layers": 1,
-    "merge": "concat",
-    "embedding": "init-train",
-    "pooling": "last",
-    "rc": "none",
-    "dropout": 0.5,
-    "conv_filters": 0,
-    "conv_width": 5,
-    "conv_pool": 1,
-    "conv_layers": 1,
-    "shift": 0,
-    "average_phases": False,
-    "strand_sampling": False,
-    "ensemble": 1,
-    "init": None,
-    "average_last": 0,
-    "token_dropout": 0.0,
-    "sam_rho": 0.0,
-    **TRAINING_DEFAULTS,
-}
-
-#: The package default: chosen by validation AUC on the shared sets (README).
-DEFAULT_PRESET: dict[str, Any] = {
-    **PAPER_PRESET,
-    "units": 64,
-    "pooling": "max",
-    "rc": "conjoined",
-    "dropout": 0.3,
-    "conv_filters": 128,
-    "conv_width": 5,
-    "conv_pool": 2,
-    "shift": 4,
-    "average_phases": True,
-    "optimizer": "adamw",
-    "learning_rate": 0.003,
-    "schedule": "onecycle",
-    "weight_decay": 0.1,
-    "epochs": 20,
-    "patience": 20,
-}
-
-PRESETS: dict[str, dict[str, Any]] = {"default": DEFAULT_PRESET, "paper": PAPER_PRESET}
 
 
 class KegruEstimator(TorchEstimator):
@@ -156,11 +108,12 @@ class KegruEstimator(TorchEstimator):
     optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
         See :class:`kegru.train.loop.TrainConfig`.
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`).
     """
 
     family = "kegru"
     defaults: dict[str, Any] = {**DEFAULT_PRESET, "preset": "default"}
+    parameter_rules = KEGRU_RULES
 
     def __init__(self, **params: Any):
         # The preset's values fill what the caller leaves out; explicit values always win. An
