@@ -9,22 +9,13 @@ work, ``fit`` returns ``self``, learned state ends in ``_``, ``classes_`` is ``[
 ``GridSearchCV`` and ``cross_val_score`` run on a list of sequences with 0/1 labels.
 Unlike scikit-learn's classifiers, ``predict_proba`` returns P(bound) only, shape (n,).
 
-Parameters are of two kinds:
-
-hyper-parameters
-    What the model is (``defaults`` of each family): saved with it.
-run settings
-    How and where it runs (:data:`RUN_SETTINGS`: seed, threads, device, verbose): never
-    saved as parameters, so a saved model does not carry the device it was trained on;
-    :func:`load_model` chooses them. The training seed is recorded (``config.json``
-    ``seed``) and restored, as provenance.
-
-A saved model directory (:mod:`kegru.models.model_dir`) holds ``config.json`` plus the
-family's own weight files (open formats: safetensors, JSON, NumPy ``.npz``; never pickles).
-
-Each family declares its hyper-parameters with their defaults (``defaults``) and, beside
-them, what values each accepts (``parameter_rules``, like scikit-learn's
-``_parameter_constraints``); a subclass's rules add to its bases'.
+Parameters are hyper-parameters (what the model is: each family's ``defaults``, saved
+with it) or run settings (how and where it runs: :mod:`kegru.models.run_settings`, chosen
+by :func:`load_model`; the training seed is recorded as provenance). Each family declares,
+beside its defaults, what values each accepts (``parameter_rules``, like scikit-learn's
+``_parameter_constraints``); a subclass's rules add to its bases'. A saved model directory
+(:mod:`kegru.models.model_dir`) holds ``config.json`` plus the family's weight files (open
+formats: safetensors, JSON, NumPy ``.npz``; never pickles).
 """
 
 from __future__ import annotations
@@ -124,8 +115,7 @@ class Estimator(ClassifierMixin, BaseEstimator):
         params : mapping
             Some of the family's parameters.
         label : callable
-            ``label(name)`` -> how messages name a parameter (the command line passes its
-            flags: ``--units``).
+            ``label(name)`` -> how messages name a parameter (the CLI's flags: ``--units``).
         path : str or Path, optional
             The file the values came from (a ``config.json``).
         run_settings : bool
