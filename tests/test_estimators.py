@@ -19,14 +19,10 @@ from sklearn.utils import estimator_checks as sk
 
 from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
-from kegru.models.base import (
-    CONFIG_FILE,
-    MODEL_FAMILIES,
-    RUN_SETTINGS,
-    estimator_class,
-    load_model,
-    make_estimator,
-)
+from kegru.models.base import estimator_class, load_model, make_estimator
+from kegru.models.model_dir import CONFIG_FILE
+from kegru.models.registry import MODEL_FAMILIES
+from kegru.models.run_settings import RUN_SETTINGS
 
 #: Small settings that train every family in about a second.
 QUICK = {

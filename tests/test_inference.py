@@ -13,7 +13,8 @@ from trained_models import LinearToy
 from kegru.cli.main import main
 from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
-from kegru.models.base import FORMAT_VERSION, load_model, make_estimator, read_config
+from kegru.models.base import load_model, make_estimator
+from kegru.models.model_dir import FORMAT_VERSION, read_config
 from kegru.predict.strands import predict_strands
 from kegru.train.model_card import default_window
 

@@ -10,14 +10,11 @@ from kegru.data.datasets_config import DatasetSpec
 from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
 from kegru.models.base import make_estimator
-from kegru.models.kegru.estimator import (
-    DEFAULT_PRESET,
-    PAPER_PRESET,
-    EnsembleNetwork,
-    KegruEstimator,
-    shifted_batch,
-)
+from kegru.models.kegru.batches import shifted_batch
+from kegru.models.kegru.ensemble import EnsembleNetwork
+from kegru.models.kegru.estimator import KegruEstimator
 from kegru.models.kegru.network import KegruNetwork, drop_tokens
+from kegru.models.kegru.presets import DEFAULT_PRESET, PAPER_PRESET
 from kegru.models.kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
 from kegru.studies.run import builtin_study, study_trials
 from kegru.train.config import TrainConfig, make_optimizer, make_scheduler

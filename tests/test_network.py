@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from kegru.data.sequences import reverse_complement
-from kegru.models.kegru.estimator import KegruEstimator, trim_padding
+from kegru.models.kegru.batches import trim_padding
+from kegru.models.kegru.estimator import KegruEstimator
 from kegru.models.kegru.network import KegruNetwork, merge_directions
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.train.batches import length_bucketed_batches

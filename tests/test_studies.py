@@ -118,7 +118,7 @@ def test_trial_id_is_stable_and_shared_trials_run_once(data_dir):
 
 def test_trial_run_under_other_defaults_is_not_reused(data_dir, monkeypatch):
     """Changing a family's default (as a new release may) gives its trials new ids."""
-    from kegru.models.kegru import estimator as kegru_module
+    from kegru.models.kegru import presets as kegru_module
 
     spec = read_datasets(data_dir / "datasets.toml")[0]
     before = Trial(spec, "kegru", {}, 0).trial_id

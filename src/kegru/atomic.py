@@ -1,4 +1,5 @@
-"""Atomic file writes: a reader never sees a half-written file."""
+"""Atomic file writes (a reader never sees a half-written file) and the checks, done before
+any work, that an output path can be written."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from kegru.errors import InputError
 
 
 @contextlib.contextmanager
@@ -180,3 +183,57 @@ def _plain(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# --------------------------------------------------------------------------- output paths
+
+
+def _probe_writable(directory: Path, what: str) -> None:
+    """Create and remove a file in ``directory`` (works for root too, unlike os.access)."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".kegru-probe.", dir=directory)
+    except OSError as error:
+        raise InputError(f"cannot write there: {error.strerror or error}", what) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest existing ancestor of ``path`` (``path`` itself excluded)."""
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    return parent
+
+
+def check_creatable(path: Path, label: str) -> None:
+    """``path`` can be made: its nearest existing ancestor is a writable directory."""
+    ancestor = _existing_ancestor(path)
+    if not ancestor.is_dir():
+        raise InputError(f"{label}: {ancestor} is a file, not a directory", path)
+    _probe_writable(ancestor, str(path))
+
+
+def check_output_file(path: str | Path | None, option: str = "--out") -> None:
+    """An output file: not a directory, and its directory exists or can be made, writable."""
+    if path is None:
+        return
+    path = Path(path)
+    if str(path) in ("", "-"):
+        raise InputError(f"{option}: needs a file name, got {str(path)!r}")
+    if path.is_dir():
+        raise InputError(f"{option}: is a directory, expected a file", path)
+    if path.exists() and not path.is_file():
+        raise InputError(f"{option}: is not a regular file", path)
+    check_creatable(path, option)
+
+
+def check_output_dir(path: str | Path, option: str = "--out") -> None:
+    """An output directory: not a file, and it exists writable or can be made."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise InputError(f"{option}: is a file, expected a directory", path)
+    if path.is_dir():
+        _probe_writable(path, str(path))
+    else:
+        check_creatable(path, option)

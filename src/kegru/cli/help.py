@@ -29,7 +29,8 @@ def family_option(action: argparse.Action, param: str) -> argparse.Action:
 
 def family_defaults(param: str) -> str:
     """The default of ``param`` in every family that has it, e.g. ``5 (kegru)``."""
-    from kegru.models.base import MODEL_FAMILIES, estimator_class
+    from kegru.models.base import estimator_class
+    from kegru.models.registry import MODEL_FAMILIES
 
     values = {}
     for family in MODEL_FAMILIES:

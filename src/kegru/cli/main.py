@@ -19,9 +19,8 @@ from kegru import __version__
 from kegru.cli.help import finish
 from kegru.cli.inputs import restore_names, spool_inputs
 from kegru.cli.logs import configure_logging
-from kegru.cli.options import add_logging_options
+from kegru.cli.options import add_logging_options, check_common_options
 from kegru.errors import InputError
-from kegru.models.params import check_common_options
 
 
 class OneLineParser(argparse.ArgumentParser):

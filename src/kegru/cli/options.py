@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from kegru.data.sequences import FORMATS
+from kegru.models.params import check_positive
+from kegru.models.run_settings import check_device
 from kegru.predict.strands import DEFAULT_STRAND, STRANDS
 
 
@@ -76,3 +79,19 @@ def add_logging_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--log-file", default=None, help="also append every message (debug level) to FILE"
     )
+
+
+def check_common_options(args: Any) -> None:
+    """Options many commands share, checked before any command runs.
+
+    ``--device`` (and a GPU for ``cuda``), ``--threads`` >= 1, ``--seed`` >= 0,
+    ``--epochs`` >= 1, ``--jobs`` >= 1, ``--batch-size`` >= 1 where the command has them.
+    """
+    device = getattr(args, "device", None)
+    if isinstance(device, str):
+        check_device(device)
+    check_positive(getattr(args, "threads", None), "--threads")
+    check_positive(getattr(args, "seed", None), "--seed", minimum=0)
+    check_positive(getattr(args, "epochs", None), "--epochs")
+    check_positive(getattr(args, "jobs", None), "--jobs")
+    check_positive(getattr(args, "batch_size", None), "--batch-size")

@@ -9,27 +9,20 @@ work, ``fit`` returns ``self``, learned state ends in ``_``, ``classes_`` is ``[
 ``GridSearchCV`` and ``cross_val_score`` run on a list of sequences with 0/1 labels.
 Unlike scikit-learn's classifiers, ``predict_proba`` returns P(bound) only, shape (n,).
 
-Parameters are of two kinds:
-
-hyper-parameters
-    What the model is (``defaults`` of each family): saved with it.
-run settings
-    How and where it runs (:data:`RUN_SETTINGS`: seed, threads, device, verbose): never
-    saved as parameters, so a saved model does not carry the device it was trained on;
-    :func:`load_model` chooses them. The training seed is recorded (``config.json``
-    ``seed``) and restored, as provenance.
-
-A saved model directory holds ``config.json`` (``format_version``, ``family``, ``params``,
-``seed``, package ``version``, the model card of :mod:`kegru.train.model_card` under ``training``,
-and any family-specific fields) plus the family's own weight files (open formats:
-safetensors, JSON, NumPy ``.npz``; never pickles).
+Parameters are hyper-parameters (what the model is: each family's ``defaults``, saved
+with it) or run settings (how and where it runs: :mod:`kegru.models.run_settings`, chosen
+by :func:`load_model`; the training seed is recorded as provenance). Each family declares,
+beside its defaults, what values each accepts (``parameter_rules``, like scikit-learn's
+``_parameter_constraints``); a subclass's rules add to its bases'. A saved model directory
+(:mod:`kegru.models.model_dir`) holds ``config.json`` plus the family's weight files (open
+formats: safetensors, JSON, NumPy ``.npz``; never pickles).
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
-import json
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,35 +31,20 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
-from kegru.models.params import check_config, check_params, config_label
+from kegru.models.model_dir import CONFIG_FILE, FORMAT_VERSION, config_label, read_config
+from kegru.models.params import Rule, check_values, parameter_label
+from kegru.models.registry import MODEL_FAMILIES
+from kegru.models.run_settings import RUN_SETTING_RULES, RUN_SETTINGS, check_device
 from kegru.train.metrics import log_odds
-
-#: family name -> "module:Class" of its estimator, imported on first use.
-MODEL_FAMILIES: dict[str, str] = {
-    "kegru": "kegru.models.kegru.estimator:KegruEstimator",
-    "deepbind": "kegru.models.conv.deepbind:DeepBindEstimator",
-    "cnn_zh": "kegru.models.conv.cnn_zh:CnnZhEstimator",
-    "gkmsvm": "kegru.models.gkm.estimator:GkmSvmEstimator",
-    "gc": "kegru.models.gc:GcEstimator",
-}
-
-CONFIG_FILE = "config.json"
-#: Layout version of ``config.json`` this package writes; :func:`read_config` refuses newer
-#: ones. Directories written before versions were recorded read as version 0.
-FORMAT_VERSION = 1
-
-#: Run settings every family accepts, with their defaults: how and where a model runs
-#: (``seed`` of its training, torch/Numba ``threads``, ``device`` ``cpu``/``cuda``/``auto``,
-#: ``verbose`` progress output), never what it is.
-RUN_SETTINGS: dict[str, Any] = {"seed": 0, "threads": 1, "device": "cpu", "verbose": False}
 
 
 class Estimator(ClassifierMixin, BaseEstimator):
     """Base class of all model families.
 
-    Subclasses declare ``family`` and ``defaults`` (every hyper-parameter with its
-    default); each gets an ``__init__`` whose keyword parameters are those and the
-    :data:`RUN_SETTINGS`. Unknown names are an :class:`InputError`; values are checked by
+    Subclasses declare ``family``, ``defaults`` (every hyper-parameter with its default)
+    and ``parameter_rules`` (what values they accept); each gets an ``__init__`` whose
+    keyword parameters are those and the :data:`RUN_SETTINGS`. Unknown names are an
+    :class:`InputError`; values are checked by :meth:`check_param_values` and
     :meth:`_check_params` in :func:`make_estimator`, :meth:`fit` and :meth:`load`.
     Subclasses implement ``_fit``, ``predict_proba``, ``_save_state`` and
     ``_load_state``.
@@ -74,6 +52,9 @@ class Estimator(ClassifierMixin, BaseEstimator):
 
     family: ClassVar[str]
     defaults: ClassVar[dict[str, Any]]
+    #: What values each parameter accepts; those without a rule are type-checked against
+    #: their default. Subclasses list their own; :meth:`rules` merges them with the bases'.
+    parameter_rules: ClassVar[dict[str, Rule]] = RUN_SETTING_RULES
 
     def __init__(self, **params: Any):
         names = self._param_names()
@@ -110,13 +91,61 @@ class Estimator(ClassifierMixin, BaseEstimator):
         """The hyper-parameters only: what is saved with the model."""
         return {name: getattr(self, name) for name in self.defaults}
 
+    @classmethod
+    def rules(cls) -> dict[str, Rule]:
+        """Every parameter's rule: ``parameter_rules`` of the class and of its bases."""
+        merged: dict[str, Rule] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("parameter_rules", {}))
+        return merged
+
+    @classmethod
+    def check_param_values(
+        cls,
+        params: Mapping[str, Any],
+        label: Callable[[str], str] = parameter_label,
+        path: str | Path | None = None,
+        *,
+        run_settings: bool = True,
+    ) -> None:
+        """Check the names, types and ranges of ``params``, before any work.
+
+        Parameters
+        ----------
+        params : mapping
+            Some of the family's parameters.
+        label : callable
+            ``label(name)`` -> how messages name a parameter (the CLI's flags: ``--units``).
+        path : str or Path, optional
+            The file the values came from (a ``config.json``).
+        run_settings : bool
+            Whether run settings are known names (``False``: hyper-parameters only).
+
+        Raises
+        ------
+        InputError
+            At the first bad value.
+        """
+        known = {**cls.defaults, **RUN_SETTINGS} if run_settings else dict(cls.defaults)
+        check_values(cls.family, params, known, cls.rules(), label, path)
+        cls._check_param_relations({**known, **params}, label, path)
+        if "device" in params:
+            check_device(params["device"], label("device"), available=False, path=path)
+
+    @classmethod
+    def _check_param_relations(
+        cls, params: dict[str, Any], label: Callable[[str], str], path: str | Path | None
+    ) -> None:
+        """Raise :class:`InputError` where parameters that are each valid do not fit together
+        (``params``: every parameter, defaults filled in); families override it."""
+
     def _check_params(self) -> None:
         """Raise :class:`InputError` for parameter values the family cannot use."""
 
     def _validate(self) -> None:
-        """Check every parameter: names, types and ranges (:mod:`kegru.models.params`), then
+        """Check every parameter: names, types and ranges (:meth:`check_param_values`), then
         the family's own rules (:meth:`_check_params`)."""
-        check_params(self.family, self.params, {**self.defaults, **RUN_SETTINGS})
+        self.check_param_values(self.params)
         self._check_params()
 
     def __sklearn_tags__(self):
@@ -279,7 +308,7 @@ class Estimator(ClassifierMixin, BaseEstimator):
             raise InputError(f"a '{config['family']}' model, not '{cls.family}'", path)
         # Names, types and ranges first, then the weight shapes in the file headers: a
         # crafted config.json fails here, before anything is built or allocated.
-        check_params(cls.family, hyper, cls.defaults, config_label, path)
+        cls.check_param_values(hyper, config_label, path, run_settings=False)
         model = cls(**hyper, **run)
         model._validate()
         model._check_state(directory, config)
@@ -325,36 +354,6 @@ def _as_labelled(sequences: Any, labels: Any) -> LabelledSequences:
         sequences=sequences,
         labels=labels.astype(np.int8),
     )
-
-
-def read_config(directory: str | Path) -> dict[str, Any]:
-    """Read a model directory's ``config.json``."""
-    path = Path(directory) / CONFIG_FILE
-    if not path.exists():
-        raise InputError(f"not a kegru model directory (no {CONFIG_FILE})", directory)
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("unreadable config: not UTF-8 text", path) from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"unreadable config: {error}", path, error.lineno) from None
-    check_format_version(config, path)
-    check_config(config, path, MODEL_FAMILIES)
-    return config
-
-
-def check_format_version(config: dict[str, Any], path: str | Path) -> None:
-    """Refuse a ``config.json`` written in a newer layout than this package reads."""
-    version = config.get("format_version", 0) if isinstance(config, dict) else 0
-    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise InputError(f"format_version {version!r} is not a non-negative integer", path)
-    if version > FORMAT_VERSION:
-        saved_by = config.get("version", "an unknown version")
-        raise InputError(
-            f"model format version {version} is newer than this kegru reads "
-            f"(up to {FORMAT_VERSION}); it was saved by kegru {saved_by}: upgrade kegru",
-            path,
-        )
 
 
 def estimator_class(family: str) -> type[Estimator]:

@@ -25,6 +25,7 @@ from kegru.atomic import write_json
 from kegru.data.sequences import BASE_CODES, BASES, LabelledSequences
 from kegru.errors import InputError
 from kegru.models.base import Estimator
+from kegru.models.params import Rule
 
 COEFFICIENTS_FILE = "coefficients.json"
 DINUCLEOTIDES = [a + b for a in BASES for b in BASES]
@@ -79,7 +80,7 @@ class GcEstimator(Estimator):
     C : float
         Inverse L2 regularisation strength of the logistic regression (default 1.0).
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`); the fit is deterministic and
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`); the fit is deterministic and
         runs on the CPU, so only ``seed`` (the solver's ``random_state``) is used.
     """
 
@@ -87,6 +88,10 @@ class GcEstimator(Estimator):
     defaults: dict[str, Any] = {
         "dinucleotide": False,
         "C": 1.0,
+    }
+    parameter_rules = {
+        "dinucleotide": Rule("bool"),
+        "C": Rule("float", 0.0, None, low_open=True),
     }
 
     def _check_params(self) -> None:

@@ -22,6 +22,8 @@ from kegru.atomic import write_atomic
 from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
 from kegru.models.base import Estimator
+from kegru.models.options import OPTIMIZERS, SCHEDULES
+from kegru.models.params import Rule, int_rule
 from kegru.train.batches import length_bucketed_batches, predict_module
 from kegru.train.config import TrainConfig, resolve_device
 from kegru.train.loop import best_epoch, fit_module
@@ -30,7 +32,7 @@ WEIGHTS_FILE = "weights.safetensors"
 
 #: Training hyper-parameters every PyTorch family has (see
 #: :class:`kegru.train.config.TrainConfig`); the run settings (seed, threads, device, verbose)
-#: are :data:`kegru.models.base.RUN_SETTINGS`.
+#: are :data:`kegru.models.run_settings.RUN_SETTINGS`.
 TRAINING_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     "learning_rate": None,
@@ -41,6 +43,17 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "weight_decay": 0.0,
 }
 
+#: What values the training hyper-parameters accept.
+TRAINING_RULES: dict[str, Rule] = {
+    "epochs": int_rule(1, 100_000),
+    "batch_size": int_rule(1, 1_000_000),
+    "patience": int_rule(1, 100_000),
+    "learning_rate": Rule("float", 0.0, None, low_open=True, optional=True),
+    "optimizer": Rule("str", choices=OPTIMIZERS),
+    "schedule": Rule("str", choices=SCHEDULES),
+    "weight_decay": Rule("float", 0.0, None),
+}
+
 #: Sequences per forward pass when predicting.
 PREDICT_BATCH = 1000
 
@@ -49,6 +62,7 @@ class TorchEstimator(Estimator):
     """Base of the PyTorch families; the fitted network is ``network_``."""
 
     network_: nn.Module
+    parameter_rules = TRAINING_RULES
 
     @abstractmethod
     def _encode(self, sequences: list[str]) -> dict[str, torch.Tensor]:

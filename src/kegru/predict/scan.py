@@ -54,8 +54,12 @@ from kegru.data.sequences import IUPAC
 from kegru.errors import InputError
 from kegru.genome.reference import Genome
 from kegru.models.base import Estimator, load_model
-from kegru.models.params import check_finite_scores
-from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.predict.strands import (
+    DEFAULT_STRAND,
+    check_finite_scores,
+    check_strand,
+    predict_strands,
+)
 from kegru.progress import progress_bar
 from kegru.train.model_card import default_window
 

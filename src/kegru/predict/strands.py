@@ -10,10 +10,13 @@ gives a sequence and its reverse complement different scores. ``predict``, ``sca
 ``max``      the larger of the two (DeepBind's "reverse-complement mode")
 
 Strand-symmetric models are scored once, whatever the mode: both strands would give the same
-number.
+number. :func:`check_finite_scores` refuses the scores of a model with corrupt weights.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -66,3 +69,22 @@ def predict_strands(
     )
     forward, reverse = both[:n], both[n:]
     return (forward + reverse) / 2 if strand == "mean" else np.maximum(forward, reverse)
+
+
+def check_finite_scores(
+    scores: np.ndarray, source: str | Path | None, names: Sequence[str] | Callable[[int], str]
+) -> None:
+    """Refuse non-finite scores (a model with NaN/inf weights), naming the first sequence.
+
+    ``names`` gives the sequences' names, or is ``names(i)``, called only on a failure.
+    """
+    scores = np.asarray(scores)
+    bad = np.flatnonzero(~np.isfinite(scores))
+    if bad.size:
+        first = int(bad[0])
+        name = names(first) if callable(names) else names[first]
+        raise InputError(
+            f"the model gives non-finite scores ({scores[bad[0]]}) for {bad.size} "
+            f"sequence(s), first {name!r}: its weights are corrupt (NaN or inf)",
+            source,
+        )

@@ -38,8 +38,12 @@ from kegru.data.sequences import open_text
 from kegru.errors import InputError
 from kegru.interpret.attribution import log_odds
 from kegru.models.base import Estimator, load_model
-from kegru.models.params import check_finite_scores
-from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
+from kegru.predict.strands import (
+    DEFAULT_STRAND,
+    check_finite_scores,
+    check_strand,
+    predict_strands,
+)
 from kegru.predict.variant_output import (
     TsvOutput,
     VcfOutput,

@@ -17,7 +17,7 @@ import pandas as pd
 
 from kegru.atomic import write_atomic
 from kegru.errors import InputError
-from kegru.models.base import MODEL_FAMILIES
+from kegru.models.registry import MODEL_FAMILIES
 from kegru.studies.figures import figure_baselines, save_figure
 from kegru.studies.run import load_study, run_study
 from kegru.studies.tables import baseline_pairs, long_results, read_study_results

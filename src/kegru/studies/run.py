@@ -282,7 +282,8 @@ def load_study(study: str, models: tuple[str, ...] | None = None) -> Study:
 
 
 def _family_defaults(model: str) -> dict[str, Any]:
-    from kegru.models.base import MODEL_FAMILIES, estimator_class
+    from kegru.models.base import estimator_class
+    from kegru.models.registry import MODEL_FAMILIES
 
     if model not in MODEL_FAMILIES:
         raise InputError(f"unknown model {model!r}; choose one of {', '.join(MODEL_FAMILIES)}")

@@ -33,7 +33,7 @@ import numpy as np
 
 from kegru.errors import InputError
 from kegru.genome.reference import sha256_file
-from kegru.models.base import read_config
+from kegru.models.model_dir import read_config
 
 #: Packages whose versions are recorded in the card (those that change what is learned).
 PACKAGES = (

@@ -27,21 +27,22 @@ from typing import Any
 import numpy as np
 
 from kegru import __version__
-from kegru.atomic import staged_directory, write_json, write_text
-from kegru.data.sequences import LabelledSequences, read_labelled
-from kegru.models.base import Estimator, load_model, make_estimator
-from kegru.models.params import (
-    check_device,
-    check_finite_scores,
-    check_fractions,
-    check_model_out,
+from kegru.atomic import (
     check_output_dir,
     check_output_file,
-    check_params,
-    check_positive,
-    option_label,
+    staged_directory,
+    write_json,
+    write_text,
 )
+from kegru.data.sequences import LabelledSequences, read_labelled
+from kegru.models.base import Estimator, load_model, make_estimator
+from kegru.models.model_dir import check_model_out
+from kegru.models.params import check_fractions, check_positive
+from kegru.models.run_settings import check_device
 from kegru.predict.files import estimator_check_lengths
+from kegru.predict.strands import (
+    check_finite_scores,
+)
 from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
@@ -220,7 +221,7 @@ def _make_with_run_settings(model: str, params: dict[str, Any], run: dict[str, A
     estimator = make_estimator(model, **params)
     known = estimator.get_params()
     run = {k: v for k, v in run.items() if k in known and k not in params}
-    check_params(model, run, known, option_label)
+    estimator.check_param_values(run)
     if "device" in run:
         check_device(run["device"])
     estimator.set_params(**run)

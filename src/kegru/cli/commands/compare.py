@@ -37,7 +37,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_dir, check_positive
+    from kegru.atomic import check_output_dir
+    from kegru.models.params import check_positive
     from kegru.studies.compare import compare_models, parse_models
 
     check_positive(args.epochs, "--epochs")

@@ -29,8 +29,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kegru.atomic import check_output_dir
     from kegru.data.demo import make_demo_dataset
-    from kegru.models.params import check_output_dir, check_positive
+    from kegru.models.params import check_positive
     from kegru.predict.files import predict_file
     from kegru.train.options import DataOptions, RunSettings
     from kegru.train.run import train_and_evaluate

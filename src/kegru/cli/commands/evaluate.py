@@ -24,7 +24,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_file, check_positive
+    from kegru.atomic import check_output_file
+    from kegru.models.params import check_positive
     from kegru.train.run import evaluate_model
 
     check_output_file(args.out, "--out")

@@ -20,7 +20,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.base import read_config
+    from kegru.models.model_dir import read_config
     from kegru.train.model_card import card_text
 
     if args.json:

@@ -61,8 +61,9 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kegru.atomic import check_output_dir
     from kegru.interpret.workflow import interpret_file
-    from kegru.models.params import check_output_dir, check_positive
+    from kegru.models.params import check_positive
 
     check_positive(args.top, "--top", minimum=0)
     check_positive(args.max_sequences, "--max-sequences", minimum=0)

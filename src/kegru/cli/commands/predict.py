@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_file
+    from kegru.atomic import check_output_file
     from kegru.predict.files import predict_file
 
     check_output_file(args.out, "--out")

@@ -43,6 +43,13 @@ def add_parser(subparsers) -> None:
         default=0.1,
         help="drop windows with a larger share of N (default %(default)s)",
     )
+    _add_negative_options(parser)
+    _add_split_options(parser)
+    parser.set_defaults(run=run, inputs=("peaks", "exclude"), seekable_inputs=("genome",))
+
+
+def _add_negative_options(parser: argparse.ArgumentParser) -> None:
+    """How negatives are drawn: ``--negatives``, ``--ratio``, offsets, ``--seed``."""
     parser.add_argument(
         "--negatives",
         choices=("genomic", "shuffle", "flank"),
@@ -66,6 +73,10 @@ def add_parser(subparsers) -> None:
         help="bp negatives keep from peaks (default %(default)s)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
+
+
+def _add_split_options(parser: argparse.ArgumentParser) -> None:
+    """How records are split: by chromosome, else at random."""
     parser.add_argument(
         "--test-chroms", type=_chrom_list, default=None, help="chromosomes of the test split"
     )
@@ -78,12 +89,12 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--test-fraction", type=float, default=0.1, help="random split (default %(default)s)"
     )
-    parser.set_defaults(run=run, inputs=("peaks", "exclude"), seekable_inputs=("genome",))
 
 
 def check_args(args: argparse.Namespace, config) -> None:
     """The options of ``kegru prepare``, checked before anything is read or written."""
-    from kegru.models.params import check_finite, check_fractions, check_output_dir, check_positive
+    from kegru.atomic import check_output_dir
+    from kegru.models.params import check_finite, check_fractions, check_positive
 
     for option in ("ratio", "max_n_fraction"):
         check_finite(getattr(args, option), "--" + option.replace("_", "-"))

@@ -69,7 +69,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_file, check_positive
+    from kegru.atomic import check_output_file
+    from kegru.models.params import check_positive
     from kegru.predict.scan import scan_file
 
     for option in ("window", "step", "batch_size"):

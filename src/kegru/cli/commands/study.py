@@ -40,7 +40,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_dir, check_positive
+    from kegru.atomic import check_output_dir
+    from kegru.models.params import check_positive
     from kegru.studies.run import run_study
 
     check_positive(args.epochs, "--epochs")

@@ -8,7 +8,6 @@ import json
 from kegru.cli.help import family_option
 from kegru.cli.options import add_format, add_run_options
 from kegru.errors import InputError
-from kegru.models.base import MODEL_FAMILIES
 from kegru.models.kegru.embedding import EMBEDDINGS
 from kegru.models.options import (
     CONV_POOLINGS,
@@ -20,6 +19,7 @@ from kegru.models.options import (
     OPTIMIZERS,
     SCHEDULES,
 )
+from kegru.models.registry import MODEL_FAMILIES
 
 EXAMPLE = """kegru train train.csv --test test.csv --out model --units 50 --rc conjoined
 kegru train peaks.fa --negatives background.fa --model deepbind --out deepbind_model"""
@@ -71,6 +71,18 @@ MODEL_FLAGS = {
     "--batch-size": ("batch_size", int, None, "mini-batch size"),
     "--patience": ("patience", int, None, "early-stopping patience in epochs"),
 }
+
+
+#: Flags of ``kegru train`` that set a run setting or training parameter outside
+#: :data:`MODEL_FLAGS`.
+RUN_FLAGS = {"epochs": "--epochs", "seed": "--seed", "threads": "--threads", "device": "--device"}
+
+
+def option_label(name: str) -> str:
+    """How the command line names a parameter in messages: ``--units``, ``--param l``."""
+    flags = {param: flag for flag, (param, *_) in MODEL_FLAGS.items()}
+    flags.update(RUN_FLAGS)
+    return flags.get(name, f"--param {name}")
 
 
 def parse_param(text: str) -> tuple[str, object]:
@@ -166,14 +178,9 @@ def add_parser(subparsers) -> None:
 def check_args(args: argparse.Namespace, params: dict) -> None:
     """Every option of ``kegru train``, checked before anything is read or written."""
     from kegru.models.base import estimator_class
-    from kegru.models.params import (
-        check_device,
-        check_fractions,
-        check_model_out,
-        check_params,
-        check_positive,
-        option_label,
-    )
+    from kegru.models.model_dir import check_model_out
+    from kegru.models.params import check_fractions, check_positive
+    from kegru.models.run_settings import check_device
 
     check_positive(args.epochs, "--epochs")
     check_positive(args.threads, "--threads")
@@ -181,7 +188,7 @@ def check_args(args: argparse.Namespace, params: dict) -> None:
     check_device(args.device)
     check_fractions(args.valid_fraction, args.test_fraction)
     family = estimator_class(args.model)
-    check_params(args.model, params, family.defaults, option_label)
+    family.check_param_values(params, option_label, run_settings=False)
     check_model_out(args.out, args.overwrite)
 
 

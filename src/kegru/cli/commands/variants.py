@@ -37,7 +37,8 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.models.params import check_output_file, check_positive
+    from kegru.atomic import check_output_file
+    from kegru.models.params import check_positive
     from kegru.predict.variants import variants_file
 
     check_positive(args.window, "--window")

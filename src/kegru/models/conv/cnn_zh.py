@@ -33,7 +33,7 @@ class CnnZhEstimator(ConvEstimator):
     optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`).
     """
 
     family = "cnn_zh"

@@ -38,7 +38,7 @@ class DeepBindEstimator(ConvEstimator):
     optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`).
     """
 
     family = "deepbind"

@@ -17,6 +17,8 @@ from kegru.data.onehot import one_hot
 from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
 from kegru.models.conv.network import POOLINGS, RC_MODES, ConvNetwork
+from kegru.models.options import CONV_POOLINGS, CONV_RC_MODES
+from kegru.models.params import Rule, int_rule
 from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
 
 #: Hyper-parameters every CNN family has (the subclasses change the values).
@@ -28,6 +30,16 @@ CONV_DEFAULTS: dict[str, Any] = {
     "pooling": "max",
     "rc": "none",
     **TRAINING_DEFAULTS,
+}
+
+#: What values the CNN hyper-parameters accept.
+CONV_RULES: dict[str, Rule] = {
+    "detectors": int_rule(1, 4096),
+    "width": int_rule(1, 1000),
+    "hidden": int_rule(0, 4096),
+    "dropout": Rule("float", 0.0, 1.0, high_open=True),
+    "pooling": Rule("str", choices=CONV_POOLINGS),
+    "rc": Rule("str", choices=CONV_RC_MODES),
 }
 
 
@@ -48,11 +60,12 @@ class ConvEstimator(TorchEstimator):
     optimizer, learning_rate, epochs, batch_size, patience
         See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`).
     """
 
     #: Whether detectors may hang off the sequence ends (DeepBind) or not (valid conv).
     overhang: ClassVar[bool] = False
+    parameter_rules = CONV_RULES
 
     def _check_params(self) -> None:
         p = self.params

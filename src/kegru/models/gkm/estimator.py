@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,7 @@ from kegru.errors import InputError
 from kegru.models.base import Estimator
 from kegru.models.gkm.kernel import GkmKernel, cross_kernel, gram_matrix, linear_table, table_scores
 from kegru.models.gkm.smo import solve_svc
+from kegru.models.params import Rule, int_rule
 
 SUPPORT_VECTORS_FILE = "support_vectors.tsv"
 #: Hyper-parameters that define the kernel (the rest are the SVM's and the run's).
@@ -79,6 +81,26 @@ def stratified_cap(labels: np.ndarray, cap: int, seed: int) -> np.ndarray:
     return np.sort(np.concatenate(chosen))
 
 
+#: What values the gkm-SVM parameters accept (LS-GKM's ranges: 3 <= l <= 12, d <= 4,
+#: M <= 255).
+GKM_RULES: dict[str, Rule] = {
+    "l": int_rule(3, 12),
+    "k": int_rule(1, 12),
+    "d": int_rule(0, 4),
+    "kernel": Rule(
+        "str",
+        choices=("estimated", "direct", "estimated_full", "rbf", "weighted", "weighted_rbf"),
+    ),
+    "C": Rule("float", 0.0, None, low_open=True),
+    "gamma": Rule("float", 0.0, None, low_open=True),
+    "M": int_rule(1, 255),
+    "H": Rule("float", 0.0, None, low_open=True),
+    "tol": Rule("float", 0.0, None, low_open=True),
+    "include_rc": Rule("bool"),
+    "max_train": Rule("int", 2, 10**9, optional=True),
+}
+
+
 class GkmSvmEstimator(Estimator):
     """Gapped k-mer SVM classifier behind the Estimator interface.
 
@@ -107,7 +129,7 @@ class GkmSvmEstimator(Estimator):
     max_train : int or None
         Most training sequences used (default None: all; a seeded stratified subset).
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`): ``seed`` draws the subset,
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`): ``seed`` draws the subset,
         ``threads`` run the kernel, the kernel always runs on the CPU whatever ``device``
         says, ``verbose`` shows a progress bar with ETA for the Gram matrix.
     """
@@ -126,6 +148,17 @@ class GkmSvmEstimator(Estimator):
         "tol": 1e-3,
         "max_train": None,
     }
+    parameter_rules = GKM_RULES
+
+    @classmethod
+    def _check_param_relations(
+        cls, params: dict[str, Any], label: Callable[[str], str], path: str | Path | None
+    ) -> None:
+        if params["k"] > params["l"]:
+            raise InputError(
+                f"{label('k')}: gkm-SVM needs k <= l (l={params['l']}), got {params['k']!r}",
+                path,
+            )
 
     def _check_params(self) -> None:
         p = self.params

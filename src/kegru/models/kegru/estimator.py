@@ -42,65 +42,20 @@ from kegru.atomic import write_text
 from kegru.data.sequences import LabelledSequences, reverse_complement
 from kegru.errors import InputError
 from kegru.models.base import _init_with_signature
+from kegru.models.kegru.batches import shifted_batch, trim_padding
 from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
+from kegru.models.kegru.ensemble import EnsembleNetwork
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
+from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
 from kegru.models.kegru.tokenizer import KmerTokenizer
+from kegru.models.kegru.views import mean_over_phases, mean_over_strands
 from kegru.models.options import KEGRU_RC_MODES
-from kegru.models.torch_estimator import TRAINING_DEFAULTS, TorchEstimator
+from kegru.models.torch_estimator import TorchEstimator
 from kegru.train.config import TrainConfig
 from kegru.train.loop import best_epoch
 
 RC_MODES = KEGRU_RC_MODES
 VOCABULARY_FILE = "vocabulary.txt"
-
-#: The published model (Shen, Bao & Huang 2018) as this package first implemented it.
-PAPER_PRESET: dict[str, Any] = {
-    "k": 5,
-    "stride": 2,
-    "dim": 100,
-    "units": 80,
-    "layers": 1,
-    "merge": "concat",
-    "embedding": "init-train",
-    "pooling": "last",
-    "rc": "none",
-    "dropout": 0.5,
-    "conv_filters": 0,
-    "conv_width": 5,
-    "conv_pool": 1,
-    "conv_layers": 1,
-    "shift": 0,
-    "average_phases": False,
-    "strand_sampling": False,
-    "ensemble": 1,
-    "init": None,
-    "average_last": 0,
-    "token_dropout": 0.0,
-    "sam_rho": 0.0,
-    **TRAINING_DEFAULTS,
-}
-
-#: The package default: chosen by validation AUC on the shared sets (README).
-DEFAULT_PRESET: dict[str, Any] = {
-    **PAPER_PRESET,
-    "units": 64,
-    "pooling": "max",
-    "rc": "conjoined",
-    "dropout": 0.3,
-    "conv_filters": 128,
-    "conv_width": 5,
-    "conv_pool": 2,
-    "shift": 4,
-    "average_phases": True,
-    "optimizer": "adamw",
-    "learning_rate": 0.003,
-    "schedule": "onecycle",
-    "weight_decay": 0.1,
-    "epochs": 20,
-    "patience": 20,
-}
-
-PRESETS: dict[str, dict[str, Any]] = {"default": DEFAULT_PRESET, "paper": PAPER_PRESET}
 
 
 class KegruEstimator(TorchEstimator):
@@ -157,11 +112,12 @@ class KegruEstimator(TorchEstimator):
     optimizer, learning_rate, epochs, batch_size, patience, schedule, weight_decay
         See :class:`kegru.train.config.TrainConfig`.
     seed, threads, device, verbose
-        Run settings (:data:`kegru.models.base.RUN_SETTINGS`).
+        Run settings (:data:`kegru.models.run_settings.RUN_SETTINGS`).
     """
 
     family = "kegru"
     defaults: dict[str, Any] = {**DEFAULT_PRESET, "preset": "default"}
+    parameter_rules = KEGRU_RULES
 
     def __init__(self, **params: Any):
         # The preset's values fill what the caller leaves out; explicit values always win. An
@@ -374,46 +330,13 @@ class KegruEstimator(TorchEstimator):
         sequences = list(sequences)
         if not self.params["average_phases"] or self.tokenizer_.stride == 1:
             return self._predict_strands(sequences)
-        return self._predict_phases(sequences)
+        tokenizer = self.tokenizer_
+        return mean_over_phases(sequences, tokenizer.stride, tokenizer.k, self._predict_strands)
 
     def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
-            return self._predict_conjoined(sequences)
+            return mean_over_strands(sequences, self._predict_network)
         return self._predict_network(sequences)
-
-    def _predict_phases(self, sequences: list[str]) -> np.ndarray:
-        """Mean P(bound) over the views ``s[o : len(s) - o]``, o = 0 .. stride - 1.
-
-        The k-mers of view o start at o, o + stride, ...: together the views read every
-        k-mer of the sequence. A view shorter than k is left out of its sequence's mean.
-        Trimming both ends keeps the views of a reverse complement the reverse complements
-        of the views, so a conjoined model stays strand-symmetric.
-        """
-        # View 0 is every whole sequence (the network checks its lengths); the others only
-        # where the trimmed sequence still holds a k-mer. One call scores them all.
-        owners = [np.arange(len(sequences))]
-        views = list(sequences)
-        for offset in range(1, self.tokenizer_.stride):
-            rows = [i for i, s in enumerate(sequences) if len(s) - 2 * offset >= self.tokenizer_.k]
-            owners.append(np.asarray(rows, dtype=np.int64))
-            views += [sequences[i][offset : len(sequences[i]) - offset] for i in rows]
-        owner = np.concatenate(owners)
-        scores = self._predict_strands(views)
-        total = np.zeros(len(sequences))
-        for view in range(len(owners)):  # sums in view order: the same on either strand
-            start = sum(len(o) for o in owners[:view])
-            total[owners[view]] += scores[start : start + len(owners[view])]
-        return total / np.bincount(owner, minlength=len(sequences))
-
-    def _predict_conjoined(self, sequences: list[str]) -> np.ndarray:
-        # Score each strand pair once, in a fixed (lexicographically smaller strand first)
-        # order, so a sequence and its reverse complement get bit-identical scores.
-        canonical = [min(s, reverse_complement(s)) for s in sequences]
-        unique, inverse = np.unique(np.asarray(canonical, dtype=object), return_inverse=True)
-        unique = unique.tolist()
-        both = self._predict_network(unique + [reverse_complement(s) for s in unique])
-        pair = (both[: len(unique)] + both[len(unique) :]) / 2
-        return pair[inverse]
 
     def attention_weights(self, sequences: list[str]) -> list[np.ndarray]:
         """Per-token attention weights of each sequence (pooling='attention' only).
@@ -470,76 +393,6 @@ class KegruEstimator(TorchEstimator):
             raise InputError("vocabulary does not match k", directory / VOCABULARY_FILE)
         self._load_weights(directory, self._new_network(None), config)
         self.n_word2vec_kmers_ = config.get("word2vec_kmers", 0)
-
-
-class EnsembleNetwork(nn.Module):
-    """Networks trained with different seeds; the logit is the mean of theirs.
-
-    Parameters
-    ----------
-    members : list of torch.nn.Module
-        Each maps ``(tokens, lengths)`` to logits, shape=(B,).
-    """
-
-    def __init__(self, members: list[nn.Module]):
-        super().__init__()
-        self.members = nn.ModuleList(members)
-
-    def forward(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """Mean member logit, shape=(B,)."""
-        return torch.stack([member(tokens, lengths) for member in self.members]).mean(dim=0)
-
-
-def shifted_batch(
-    inputs: dict[str, torch.Tensor],
-    index: torch.Tensor,
-    stride: int,
-    shift: int = 0,
-    generator: torch.Generator | None = None,
-) -> dict[str, torch.Tensor]:
-    """Cut a batch of stride-1 tokens back to ``stride``, each row shifted at random.
-
-    Parameters
-    ----------
-    inputs : dict
-        ``tokens`` (n, T1) int64, the k-mers at every position; ``lengths`` (n,) their counts.
-    index : torch.Tensor, shape=(B,)
-        Rows of the batch.
-    stride : int
-        The model's k-mer stride.
-    shift : int
-        0: every row from its first base, whole (the same tokens as tokenizing at
-        ``stride``). Otherwise each row starts at a random base ``o`` in ``0..shift`` and
-        drops ``shift`` bases in all (``o`` at the start, ``shift - o`` at the end), never
-        fewer than one token.
-    generator : torch.Generator, optional
-        Source of the random offsets.
-
-    Returns
-    -------
-    dict
-        ``tokens`` (B, T) and ``lengths`` (B,), padding cut to the longest row.
-    """
-    stride_one_lengths = inputs["lengths"][index]
-    drop = torch.clamp(stride_one_lengths - 1, max=shift)
-    offsets = torch.zeros_like(drop)
-    if shift > 0:
-        offsets = torch.floor(torch.rand(len(index), generator=generator) * (drop + 1)).long()
-    lengths = torch.div(stride_one_lengths - drop - 1, stride, rounding_mode="floor") + 1
-    longest = int(lengths.max())
-    columns = offsets[:, None] + stride * torch.arange(longest)[None, :]
-    valid = torch.arange(longest)[None, :] < lengths[:, None]
-    rows = inputs["tokens"][index]
-    columns = torch.where(valid, columns, torch.zeros_like(columns))
-    tokens = rows.gather(1, columns.clamp(max=rows.shape[1] - 1)) * valid
-    return {"tokens": tokens, "lengths": lengths}
-
-
-def trim_padding(inputs: dict[str, torch.Tensor], index: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Take a batch and cut its padding to the longest sequence in it."""
-    lengths = inputs["lengths"][index]
-    longest = int(lengths.max())
-    return {"tokens": inputs["tokens"][index, :longest], "lengths": lengths}
 
 
 # Presets need their own __init__; scikit-learn still reads every parameter from its signature.
