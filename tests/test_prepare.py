@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kegru.cli.main import main
-from kegru.data.sequences import read_labelled
+from kegru.data.formats import read_labelled
 from kegru.genome.peaks import read_peaks, top_peaks
 from kegru.genome.prepare import PrepareConfig, prepare_dataset
 from kegru.genome.reference import Genome, cache_dir, composition, index_paths

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kegru.data.sequences import FORMATS
+from kegru.data.formats import FORMATS
 from kegru.predict.strands import DEFAULT_STRAND, STRANDS
 
 

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from kegru.atomic import atomic_path
-from kegru.data.sequences import open_text
+from kegru.data.text_files import open_text
 from kegru.errors import InputError
 from kegru.interpret.attribution import log_odds
 from kegru.models.base import Estimator, load_model

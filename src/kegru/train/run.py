@@ -26,7 +26,9 @@ import numpy as np
 
 from kegru import __version__
 from kegru.atomic import staged_directory, write_json, write_text
-from kegru.data.sequences import LabelledSequences, read_fasta, read_labelled
+from kegru.data.fasta import read_fasta
+from kegru.data.formats import read_labelled
+from kegru.data.sequences import LabelledSequences
 from kegru.data.splits import assign_splits, random_split
 from kegru.errors import InputError
 from kegru.genome.negatives import add_shuffled_negatives
