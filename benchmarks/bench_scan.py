@@ -36,7 +36,8 @@ from common import RESULTS_DIR, SHARED_DATA, environment
 from kegru.atomic import write_json
 from kegru.genome.prepare import PrepareConfig, prepare_dataset
 from kegru.genome.reference import Genome
-from kegru.predict.scan import region_windows, scan_file
+from kegru.genome.regions import region_windows
+from kegru.predict.scan import scan_file
 from kegru.train.run import predict_file, train_and_evaluate
 
 RESULTS = RESULTS_DIR / "scan.json"

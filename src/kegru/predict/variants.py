@@ -36,6 +36,7 @@ import numpy as np
 from kegru.atomic import atomic_path
 from kegru.data.text_files import open_text
 from kegru.errors import InputError
+from kegru.genome.regions import merge_regions
 from kegru.interpret.attribution import log_odds
 from kegru.models.base import Estimator, load_model
 from kegru.models.params import check_finite_scores
@@ -304,7 +305,6 @@ def _planned_regions(
     if regions is None:
         return None
     from kegru.genome.peaks import read_regions
-    from kegru.predict.scan import merge_regions
 
     rows, unknown = read_regions(regions, sizes)
     if unknown:
