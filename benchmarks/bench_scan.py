@@ -34,7 +34,8 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.prepare import prepare_dataset
+from kegru.genome.prepare_config import PrepareConfig
 from kegru.genome.reference import Genome
 from kegru.genome.regions import region_windows
 from kegru.predict.scan import scan_file

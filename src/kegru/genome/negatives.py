@@ -96,7 +96,7 @@ def add_shuffled_negatives(data: LabelledSequences, seed: int = 0) -> LabelledSe
 class NegativeSettings:
     """How ``kegru prepare`` makes negative windows.
 
-    See :class:`kegru.genome.prepare.PrepareConfig`.
+    See :class:`kegru.genome.prepare_config.PrepareConfig`.
 
     Attributes
     ----------
