@@ -17,11 +17,12 @@ from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
 from kegru.genome.reference import Genome
 from kegru.genome.regions import plan_regions
+from kegru.genome.vcf import read_vcf
 from kegru.predict.scan import open_scannable, scan_windows
 from kegru.predict.scan_chunks import ScanSettings, plan_chunks
 from kegru.predict.scan_scoring import score_chunk
 from kegru.predict.tracks import chrom_sizes_path_for, sites_path_for
-from kegru.predict.variants import allele_windows, read_vcf, score_variants
+from kegru.predict.variants import allele_windows, score_variants
 
 YEAST = "yeast_pho4"
 GENOME = "S288C_R64_chrI-XVI.fa"

@@ -42,8 +42,8 @@ import numpy as np
 from kegru import __version__
 from kegru.atomic import write_json
 from kegru.data.splits import SPLITS
-from kegru.genome.intervals import MergedIntervals
-from kegru.genome.peaks import read_peaks, read_regions
+from kegru.genome.intervals import MergedIntervals, Window
+from kegru.genome.peaks import PeakSet, read_peaks, read_regions
 from kegru.genome.prepare_config import PrepareConfig
 from kegru.genome.prepare_outputs import (
     MANIFEST_FILE,
@@ -130,31 +130,23 @@ def prepare_dataset(
             by_split, allowed, chromosomes, genome, forbidden, config, rng
         )
         negative_report["match"] = match_quality(positives, negatives, config.negatives)
-        soft_masked = any(
-            any(c.islower() for c in w.sequence) for w in positives + negatives if not w.suffix
-        )
+        soft_masked = _soft_masked(positives + negatives)
 
-    order = {chrom: i for i, chrom in enumerate(genome.sizes)}
-    windows = sorted(
-        positives + negatives, key=lambda w: (order[w.chrom], w.start, -w.label, w.suffix)
-    )
+    windows = _in_genome_order(positives + negatives, genome)
     _next_step(bar, 3)
     outputs = write_outputs(out_dir, windows)
-    inputs = {
-        "peaks": {**input_record(peaks_path), "format": peak_set.format},
-        "genome": {**input_record(genome_path), "format": genome.format},
-        "exclude": None,
-    }
-    if exclude_path is not None:
-        inputs["exclude"] = {
-            **input_record(exclude_path),
-            "regions": len(excluded_regions),
-            "regions_on_unknown_chromosomes": excluded_unknown,
-        }
     manifest = {
         "kegru_version": __version__,
         "command": "prepare",
-        "inputs": inputs,
+        "inputs": _inputs(
+            peaks_path,
+            peak_set,
+            genome_path,
+            genome,
+            exclude_path,
+            excluded_regions,
+            excluded_unknown,
+        ),
         "parameters": asdict(config),
         "seed": config.seed,
         "split": {
@@ -179,3 +171,38 @@ def prepare_dataset(
     bar.update(1)
     bar.close()
     return manifest
+
+
+def _in_genome_order(windows: list[Window], genome: Genome) -> list[Window]:
+    """Windows by chromosome (genome order), start, positives first, then shuffle suffix."""
+    order = {chrom: i for i, chrom in enumerate(genome.sizes)}
+    return sorted(windows, key=lambda w: (order[w.chrom], w.start, -w.label, w.suffix))
+
+
+def _soft_masked(windows: list[Window]) -> bool:
+    """True when a genomic window holds lower-case (soft-masked) bases."""
+    return any(any(c.islower() for c in w.sequence) for w in windows if not w.suffix)
+
+
+def _inputs(
+    peaks_path: str | Path,
+    peak_set: PeakSet,
+    genome_path: str | Path,
+    genome: Genome,
+    exclude_path: str | Path | None,
+    excluded_regions: list[tuple[str, int, int]],
+    excluded_unknown: int,
+) -> dict[str, Any]:
+    """The manifest's ``inputs``: each input file's name, size, SHA-256 and what was read."""
+    inputs: dict[str, Any] = {
+        "peaks": {**input_record(peaks_path), "format": peak_set.format},
+        "genome": {**input_record(genome_path), "format": genome.format},
+        "exclude": None,
+    }
+    if exclude_path is not None:
+        inputs["exclude"] = {
+            **input_record(exclude_path),
+            "regions": len(excluded_regions),
+            "regions_on_unknown_chromosomes": excluded_unknown,
+        }
+    return inputs

@@ -174,17 +174,7 @@ def scan_file(
     started = time.perf_counter()
     with open_scannable(genome) as opened:
         planned = plan_regions(opened.sizes, chroms, regions)
-        logger.info(
-            "scanning %d bp in %d regions of %d chromosomes: %d bp windows every %d bp, "
-            "strand %s, %d job(s)",
-            total_bases(planned),
-            len(planned),
-            len({r[0] for r in planned}),
-            settings.window,
-            settings.step,
-            settings.strand,
-            jobs,
-        )
+        _log_plan(planned, settings, jobs)
         chunks = plan_chunks(planned, opened.sizes, settings)
         if jobs == 1:
             scored = score_in_process(estimator, opened, chunks, settings)
@@ -203,3 +193,18 @@ def scan_file(
         "chrom_sizes": str(outputs.chrom_sizes),
         "bigwig": None if outputs.bigwig is None else str(outputs.bigwig),
     }
+
+
+def _log_plan(planned: list[tuple[str, int, int]], settings: ScanSettings, jobs: int) -> None:
+    """Say what the scan will cover and how, before it starts."""
+    logger.info(
+        "scanning %d bp in %d regions of %d chromosomes: %d bp windows every %d bp, "
+        "strand %s, %d job(s)",
+        total_bases(planned),
+        len(planned),
+        len({r[0] for r in planned}),
+        settings.window,
+        settings.step,
+        settings.strand,
+        jobs,
+    )
