@@ -195,7 +195,7 @@ def train_and_evaluate(
     Parameters
     ----------
     train : str or Path
-        Labelled sequences (any format :func:`kegru.data.sequences.read_labelled` reads) or a
+        Labelled sequences (any format :func:`kegru.data.formats.read_labelled` reads) or a
         split directory.
     out_dir : str or Path
         The model directory to write.
