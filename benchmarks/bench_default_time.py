@@ -23,7 +23,7 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.data.sequences import read_labelled
+from kegru.data.formats import read_labelled
 from kegru.data.splits import random_split
 from kegru.genome.negatives import add_shuffled_negatives
 from kegru.models.kegru.estimator import KegruEstimator

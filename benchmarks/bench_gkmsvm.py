@@ -58,7 +58,8 @@ class LoadSampler:
 
 def training_pool(n: int, seed: int = 0):
     """A seeded random ``n`` of the STAT3 training sequences (and labels)."""
-    from kegru.data.sequences import concatenate, read_labelled
+    from kegru.data.formats import read_labelled
+    from kegru.data.sequences import concatenate
 
     data = concatenate([read_labelled(HELA / "train.data"), read_labelled(GM12878 / "train.data")])
     order = np.random.default_rng(seed).permutation(len(data))[:n]
@@ -67,7 +68,7 @@ def training_pool(n: int, seed: int = 0):
 
 def prediction_pool(n: int, seed: int = 1) -> list[str]:
     """``n`` real 101 bp sequences drawn with replacement from the sets' other files."""
-    from kegru.data.sequences import read_labelled
+    from kegru.data.formats import read_labelled
 
     pool: list[str] = []
     for path in (HELA / "test.data", GM12878 / "test.data", SHARED_DATA / "gue_tf4"):
@@ -80,7 +81,7 @@ def child(size: int, threads: int, predict: int) -> dict:
     """Train on ``size`` sequences in this process; time the parts; optionally predict."""
     from sklearn.metrics import roc_auc_score
 
-    from kegru.data.sequences import read_labelled
+    from kegru.data.formats import read_labelled
     from kegru.models.base import make_estimator
 
     train = training_pool(size)

@@ -31,7 +31,8 @@ import numpy as np
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.prepare import prepare_dataset
+from kegru.genome.prepare_config import PrepareConfig
 from kegru.genome.reference import Genome, sha256_file
 
 RESULTS = RESULTS_DIR / "prepare.json"

@@ -34,10 +34,12 @@ import torch
 from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
-from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.prepare import prepare_dataset
+from kegru.genome.prepare_config import PrepareConfig
 from kegru.genome.reference import Genome
+from kegru.genome.regions import region_windows
 from kegru.predict.files import predict_file
-from kegru.predict.scan import region_windows, scan_file
+from kegru.predict.scan import scan_file
 from kegru.train.options import DataOptions, RunSettings
 from kegru.train.run import train_and_evaluate
 

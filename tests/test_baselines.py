@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from kegru.cli.main import main
+from kegru.data.formats import read_labelled
 from kegru.data.onehot import one_hot
-from kegru.data.sequences import read_labelled, reverse_complement
+from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
 from kegru.genome.negatives import add_shuffled_negatives
 from kegru.models.base import load_model, make_estimator

@@ -14,7 +14,7 @@ from kegru.cli.options import (
     add_study_device,
     add_window,
 )
-from kegru.data.sequences import FORMATS
+from kegru.data.formats import FORMATS
 from kegru.predict.strands import DEFAULT_STRAND
 
 

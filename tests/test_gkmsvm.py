@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from kegru.cli.main import main
-from kegru.data.sequences import LabelledSequences, read_fasta, reverse_complement
+from kegru.data.fasta import read_fasta
+from kegru.data.sequences import LabelledSequences, reverse_complement
 from kegru.errors import InputError
 from kegru.models.base import load_model, make_estimator
 from kegru.models.gkm.kernel import (

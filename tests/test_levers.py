@@ -242,7 +242,7 @@ def test_pretrain_then_init_reuses_lower_layers(tmp_path):
     for name, value in state.items():
         assert torch.equal(network.state_dict()[name], value), name
     assert torch.equal(network.embedding.weight, base_model.network_.embedding.weight)
-    from kegru.data.sequences import read_labelled
+    from kegru.data.formats import read_labelled
 
     tuned = KegruEstimator(**TINY, init=str(base)).fit(read_labelled(tmp_path / "C.csv"))
     assert tuned.n_word2vec_kmers_ == base_model.n_word2vec_kmers_  # no word2vec of its own

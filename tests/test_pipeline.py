@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from kegru.cli.main import main
-from kegru.data.sequences import read_labelled
+from kegru.data.formats import read_labelled
 from kegru.models.base import load_model
 
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha"

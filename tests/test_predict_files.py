@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from test_train_run import write_gc_data
 
-from kegru.data.sequences import read_fasta
+from kegru.data.fasta import read_fasta
 from kegru.errors import InputError
 from kegru.models.base import make_estimator
 from kegru.predict.files import estimator_check_lengths, predict_file

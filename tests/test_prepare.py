@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from kegru.cli.main import main
-from kegru.data.sequences import read_labelled
+from kegru.data.formats import read_labelled
 from kegru.genome.peaks import read_peaks, top_peaks
-from kegru.genome.prepare import PrepareConfig, prepare_dataset
+from kegru.genome.prepare import prepare_dataset
+from kegru.genome.prepare_config import PrepareConfig
 from kegru.genome.reference import Genome, cache_dir, composition, index_paths
 
 PHO4 = "yeast_pho4/pho4_chip_bound_regions_sacCer3.bed"

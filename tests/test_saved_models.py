@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 
-from kegru.data.sequences import read_fasta
+from kegru.data.fasta import read_fasta
 from kegru.models.base import load_model
 
 FAMILIES = ["kegru", "kegru_paper", "deepbind", "cnn_zh", "gkmsvm", "gc"]

@@ -16,17 +16,13 @@ from kegru.cli.main import main
 from kegru.data.sequences import reverse_complement
 from kegru.errors import InputError
 from kegru.genome.reference import Genome
-from kegru.predict.scan import (
-    ScanSettings,
-    chrom_sizes_path_for,
-    open_scannable,
-    plan_chunks,
-    plan_regions,
-    scan_windows,
-    score_chunk,
-    sites_path_for,
-)
-from kegru.predict.variants import allele_windows, read_vcf, score_variants
+from kegru.genome.regions import plan_regions
+from kegru.genome.vcf import read_vcf
+from kegru.predict.scan import open_scannable, scan_windows
+from kegru.predict.scan_chunks import ScanSettings, plan_chunks
+from kegru.predict.scan_scoring import score_chunk
+from kegru.predict.tracks import chrom_sizes_path_for, sites_path_for
+from kegru.predict.variants import allele_windows, score_variants
 
 YEAST = "yeast_pho4"
 GENOME = "S288C_R64_chrI-XVI.fa"

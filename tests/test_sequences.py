@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from kegru.cli.main import main
-from kegru.data.sequences import detect_format, read_fasta, read_labelled
+from kegru.data.fasta import read_fasta
+from kegru.data.formats import detect_format, read_labelled
 from kegru.errors import InputError
 from kegru.genome.negatives import add_shuffled_negatives, dinucleotide_shuffles
 

@@ -349,7 +349,7 @@ def test_trial_dir_layout(data_dir, tmp_path):
 def test_max_train_caps_only_the_training_records(data_dir, tmp_path, fixture_data):
     from dataclasses import replace
 
-    from kegru.data.sequences import read_labelled
+    from kegru.data.formats import read_labelled
     from kegru.studies.trials import subsample_training_data
 
     spec = replace(read_datasets(data_dir / "datasets.toml")[1], max_train=100)

@@ -94,7 +94,8 @@ def trained_model(tmp_path_factory, name: str, train: Path, test: Path | None, *
 
 def pho4_dataset(shared_data: Path, tmp_path_factory) -> Path:
     """Pho4 windows (301 bp at the bound regions' centres; GC-matched genomic negatives)."""
-    from kegru.genome.prepare import PrepareConfig, prepare_dataset
+    from kegru.genome.prepare import prepare_dataset
+    from kegru.genome.prepare_config import PrepareConfig
 
     use_session_cache(tmp_path_factory)
     out = tmp_path_factory.getbasetemp() / "data" / "pho4"

@@ -29,8 +29,8 @@ _PUBLIC: dict[str, str] = {
     # reading data
     "InputError": "kegru.errors",
     "LabelledSequences": "kegru.data.sequences",
-    "read_labelled": "kegru.data.sequences",
-    "read_fasta": "kegru.data.sequences",
+    "read_labelled": "kegru.data.formats",
+    "read_fasta": "kegru.data.fasta",
     # making and loading estimators
     "MODEL_FAMILIES": "kegru.models.registry",
     "make_estimator": "kegru.models.base",
@@ -62,7 +62,9 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from kegru.data.sequences import LabelledSequences, read_fasta, read_labelled
+    from kegru.data.fasta import read_fasta
+    from kegru.data.formats import read_labelled
+    from kegru.data.sequences import LabelledSequences
     from kegru.errors import InputError
     from kegru.models.base import load_model, make_estimator
     from kegru.models.registry import MODEL_FAMILIES

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from kegru.data.sequences import FORMATS
+from kegru.data.formats import FORMATS
 from kegru.models.params import check_positive
 from kegru.models.run_settings import check_device
 from kegru.predict.strands import DEFAULT_STRAND, STRANDS

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kegru.data.sequences import FORMATS
+from kegru.data.formats import FORMATS
 from kegru.errors import InputError
 
 #: keys a ``[[dataset]]`` table may hold.

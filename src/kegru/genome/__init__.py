@@ -1,4 +1,5 @@
 """From a genome and peaks to labelled sets.
 
-Reference reading, peaks, intervals, negatives and ``kegru prepare``.
+Reference reading, peaks, intervals, regions to scan, VCF records, negatives and
+``kegru prepare``.
 """

@@ -96,7 +96,7 @@ def add_shuffled_negatives(data: LabelledSequences, seed: int = 0) -> LabelledSe
 class NegativeSettings:
     """How ``kegru prepare`` makes negative windows.
 
-    See :class:`kegru.genome.prepare.PrepareConfig`.
+    See :class:`kegru.genome.prepare_config.PrepareConfig`.
 
     Attributes
     ----------
@@ -185,16 +185,7 @@ def genomic_negatives(
     while needed > 0 and draws < budget:
         size = int(min(budget - draws, max(2_000, min(100_000, 20 * needed))))
         draws += size
-        chrom_index = rng.choice(len(usable), size=size, p=weights)
-        starts = np.floor(rng.random(size) * spans[chrom_index]).astype(np.int64)
-        keep = np.ones(size, bool)
-        for index in np.unique(chrom_index):
-            on_chrom = chrom_index == index
-            keep[on_chrom] = ~forbidden.overlaps(
-                usable[index], starts[on_chrom], starts[on_chrom] + width
-            )
-        chrom_index, starts = chrom_index[keep], starts[keep]
-        names = [usable[i] for i in chrom_index]
+        names, starts = _draw_allowed(usable, spans, weights, size, forbidden, width, rng)
         sequences = genome.fetch_many(names, starts, width)
         values = composition(sequences)
         bins = composition_bins(values, settings)
@@ -212,6 +203,46 @@ def genomic_negatives(
             elif len(spare[key]) < 50:
                 spare[key].append(window)
     report["draws"] += draws
+    return accepted + _fill_from_nearest_bins(quota, spare, taken, report)
+
+
+def _draw_allowed(
+    usable: list[str],
+    spans: np.ndarray,
+    weights: np.ndarray,
+    size: int,
+    forbidden: MergedIntervals,
+    width: int,
+    rng: np.random.Generator,
+) -> tuple[list[str], np.ndarray]:
+    """Draw ``size`` random windows (chromosome by span); keep those clear of ``forbidden``.
+
+    Returns
+    -------
+    names : list of str, length m <= size
+        The kept windows' chromosomes.
+    starts : numpy.ndarray of int64, shape=(m,)
+    """
+    chrom_index = rng.choice(len(usable), size=size, p=weights)
+    starts = np.floor(rng.random(size) * spans[chrom_index]).astype(np.int64)
+    keep = np.ones(size, bool)
+    for index in np.unique(chrom_index):
+        on_chrom = chrom_index == index
+        keep[on_chrom] = ~forbidden.overlaps(
+            usable[index], starts[on_chrom], starts[on_chrom] + width
+        )
+    chrom_index, starts = chrom_index[keep], starts[keep]
+    return [usable[i] for i in chrom_index], starts
+
+
+def _fill_from_nearest_bins(
+    quota: Counter,
+    spare: dict[tuple[int, int], list[Window]],
+    taken: IntervalSet,
+    report: dict[str, Any],
+) -> list[Window]:
+    """Windows for the bins still short, from the nearest bins' spares; count the rest."""
+    filled: list[Window] = []
     for key in sorted(k for k, v in quota.items() if v > 0):
         for _ in range(quota[key]):
             window = _nearest_spare(key, spare, taken)
@@ -219,9 +250,9 @@ def genomic_negatives(
                 report["shortfall"] += 1
                 continue
             taken.add(window.chrom, window.start, window.end)
-            accepted.append(window)
+            filled.append(window)
             report["filled_from_nearest_bin"] += 1
-    return accepted
+    return filled
 
 
 def _nearest_spare(

@@ -17,7 +17,7 @@ from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kegru.data.sequences import open_text
+from kegru.data.text_files import open_text
 from kegru.errors import InputError
 
 NARROWPEAK_COLUMNS = 10

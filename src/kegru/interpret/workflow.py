@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 
 from kegru.atomic import write_json, write_text
-from kegru.data.sequences import BASES, LabelledSequences, read_fasta
+from kegru.data.fasta import read_fasta
+from kegru.data.sequences import BASES, LabelledSequences
 from kegru.errors import InputError
 from kegru.interpret.attribution import (  # noqa: F401  (re-exported: the names used to live here)
     EPSILON,

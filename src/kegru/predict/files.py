@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from kegru.atomic import check_output_file, write_text
-from kegru.data.sequences import LabelledSequences, read_fasta
+from kegru.data.fasta import read_fasta
+from kegru.data.sequences import LabelledSequences
 from kegru.models.base import Estimator, load_model
 from kegru.models.params import check_positive
 from kegru.predict.strands import DEFAULT_STRAND, check_finite_scores, check_strand, predict_strands

@@ -20,7 +20,7 @@ import logging
 from pathlib import Path
 from typing import IO, Any
 
-from kegru.data.sequences import open_text
+from kegru.data.text_files import open_text
 
 logger = logging.getLogger(__name__)
 

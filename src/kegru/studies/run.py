@@ -710,7 +710,7 @@ def check_study_inputs(trials: list[Trial]) -> None:
         The first unreadable file (not found, corrupt gzip, bad character, missing label),
         or a sequence shorter than a model of the study needs, naming the file and line.
     """
-    from kegru.data.sequences import read_labelled
+    from kegru.data.formats import read_labelled
     from kegru.models.base import make_estimator
 
     minimum: dict[str, int] = {}

@@ -37,7 +37,8 @@ import numpy as np
 
 from kegru.atomic import remove_temporary_files, write_atomic, write_json
 from kegru.data.datasets_config import DatasetSpec
-from kegru.data.sequences import LabelledSequences, read_labelled
+from kegru.data.formats import read_labelled
+from kegru.data.sequences import LabelledSequences
 from kegru.studies.claims import claim
 from kegru.train.run import METRICS_FILE
 

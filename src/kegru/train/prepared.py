@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kegru.data.sequences import LabelledSequences, read_labelled
+from kegru.data.formats import read_labelled
+from kegru.data.sequences import LabelledSequences
 from kegru.data.splits import assign_splits, random_split
 from kegru.errors import InputError
 from kegru.genome.negatives import add_shuffled_negatives

@@ -34,7 +34,8 @@ from kegru.atomic import (
     write_json,
     write_text,
 )
-from kegru.data.sequences import LabelledSequences, read_labelled
+from kegru.data.formats import read_labelled
+from kegru.data.sequences import LabelledSequences
 from kegru.models.base import Estimator, load_model, make_estimator
 from kegru.models.model_dir import check_model_out
 from kegru.models.params import check_fractions, check_positive

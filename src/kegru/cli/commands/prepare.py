@@ -107,7 +107,8 @@ def check_args(args: argparse.Namespace, config) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.genome.prepare import PrepareConfig, prepare_dataset
+    from kegru.genome.prepare import prepare_dataset
+    from kegru.genome.prepare_config import PrepareConfig
 
     config = PrepareConfig(
         width=args.width,

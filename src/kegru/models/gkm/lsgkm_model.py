@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kegru.atomic import write_text
-from kegru.data.sequences import open_text
+from kegru.data.text_files import open_text
 from kegru.errors import InputError
 from kegru.models.gkm.estimator import GkmSvmEstimator
 from kegru.models.gkm.kernel import KERNELS
