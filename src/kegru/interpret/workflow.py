@@ -56,7 +56,7 @@ def plot_importance_logo(
     import logomaker
     import pandas as pd
 
-    from kegru.studies.figures import plt, save_png
+    from kegru.train.plots import plt, save_png
 
     frame = pd.DataFrame(weighted_onehot(sequence, importance), columns=list(BASES))
     width = min(40.0, max(6.0, len(sequence) / 6))

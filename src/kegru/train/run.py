@@ -44,9 +44,9 @@ from kegru.models.params import (
 )
 from kegru.predict.strands import DEFAULT_STRAND, check_strand, predict_strands
 from kegru.progress import progress_bar
-from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
+from kegru.train.plots import plot_roc_pr
 
 if TYPE_CHECKING:
     from kegru.data.datasets_config import DatasetSpec
