@@ -30,7 +30,7 @@ class MotifSection:
         E.g. ``kegru seqlets`` or ``TF-MoDISco-lite``.
     motifs : list of Motif
     matches : list of dict
-        Rows of :func:`kegru.interpret.motifs.match_jaspar`.
+        Rows of :func:`kegru.interpret.matching.match_jaspar`.
     targets : dict of str to JasparMotif
         The matched database by ``matrix_id``.
     """
