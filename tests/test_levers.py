@@ -19,7 +19,7 @@ from kegru.models.kegru.estimator import (
 )
 from kegru.models.kegru.network import KegruNetwork, drop_tokens
 from kegru.models.kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
-from kegru.studies.run import builtin_study, study_trials
+from kegru.studies.definitions import builtin_study, study_trials
 from kegru.train.loop import (
     TrainConfig,
     best_epoch,
