@@ -9,8 +9,10 @@ trial; ``DIR/study.json`` records the study (:mod:`kegru.studies.results`).
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,23 +77,13 @@ def run_study(
     if isinstance(study, str):
         study = load_study(study)
     specs = read_datasets(datasets) if isinstance(datasets, str | Path) else datasets
-    if n_jobs is not None and n_jobs < 1:
-        raise InputError(f"--jobs must be at least 1, got {n_jobs}")
-    if not scheduler and not os.environ.get(SCHEDULER_VARIABLE):
-        from kegru.train.loop import resolve_device
-
-        resolve_device(device)  # locally: an unusable device fails before any trial
-    scheduler = scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+    scheduler = _checked_scheduler(scheduler, n_jobs, device)
     out_dir = Path(out_dir).resolve()
     trials, membership = study_trials(study, specs, epochs)
     check_study_inputs(trials)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / STUDY_FILE, study_record(study, specs, trials, membership, epochs))
-
-    def row_of(result: dict[str, Any]) -> dict[str, Any]:
-        return {**result, "parts": ";".join(sorted({p for p, _ in membership[result["trial_id"]]}))}
-
-    rows = {t.trial_id: row_of(result_row(t, trial_dir(out_dir, t))) for t in trials}
+    rows = _recorded_rows(trials, membership, out_dir)
     todo = [
         t
         for t in trials
@@ -99,10 +91,69 @@ def run_study(
         or (retry_failed and rows[t.trial_id]["status"] == "failed")
     ]
     write_results(list(rows.values()), out_dir)
-    slots, results = start_trials(todo, out_dir, scheduler, n_jobs, device)
+    start = functools.partial(
+        start_trials, out_dir=out_dir, scheduler=scheduler, n_jobs=n_jobs, device=device
+    )
+    bar = functools.partial(_StudyProgress, study.name, len(trials), enabled=progress)
+    _run_todo(todo, rows, membership, out_dir, start, bar)
+    # Other processes may have finished trials meanwhile: the files are the truth.
+    rows = _recorded_rows(trials, membership, out_dir)
+    write_results(list(rows.values()), out_dir)
+    frame = results_frame(list(rows.values()))
+    if report:
+        from kegru.studies.report import build_report
+
+        build_report(out_dir)
+    return frame
+
+
+def _checked_scheduler(scheduler: str | None, n_jobs: int | None, device: str) -> str | None:
+    """The Dask scheduler address to use (None: run locally), after checking the run settings.
+
+    Locally, an unusable ``device`` fails here, before any trial.
+    """
+    if n_jobs is not None and n_jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {n_jobs}")
+    if not scheduler and not os.environ.get(SCHEDULER_VARIABLE):
+        from kegru.train.loop import resolve_device
+
+        resolve_device(device)  # locally: an unusable device fails before any trial
+    return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+
+
+def _with_parts(
+    result: dict[str, Any], membership: dict[str, list[tuple[str, str]]]
+) -> dict[str, Any]:
+    """A trial's result row with ``parts``: the study parts it stands for, ``;``-joined."""
+    return {**result, "parts": ";".join(sorted({p for p, _ in membership[result["trial_id"]]}))}
+
+
+def _recorded_rows(
+    trials: list[Trial], membership: dict[str, list[tuple[str, str]]], out_dir: Path
+) -> dict[str, dict[str, Any]]:
+    """trial id -> the row its trial directory records now (pending when there is none)."""
+    return {
+        t.trial_id: _with_parts(result_row(t, trial_dir(out_dir, t)), membership) for t in trials
+    }
+
+
+def _run_todo(
+    todo: list[Trial],
+    rows: dict[str, dict[str, Any]],
+    membership: dict[str, list[tuple[str, str]]],
+    out_dir: Path,
+    start: Callable[..., tuple[int, Iterator[dict[str, Any]]]],
+    bar: Callable[..., _StudyProgress],
+) -> None:
+    """Run ``todo``, recording each finished trial in ``rows`` and ``results.csv``.
+
+    ``start(trials, wait=...)`` hands trials to an executor (:func:`start_trials`);
+    ``bar(n_todo, failed, slots)`` makes the progress bar.
+    """
+    slots, results = start(todo)
     todo_ids = {t.trial_id for t in todo}
     failed = sum(r["status"] == "failed" and tid not in todo_ids for tid, r in rows.items())
-    bar = _StudyProgress(study.name, len(trials), len(todo), failed, slots, enabled=progress)
+    progress = bar(len(todo), failed, slots)
     # First round: every trial not claimed by another process. Second round: wait for the
     # trials other processes held (and run those whose process died before finishing).
     while results is not None:
@@ -111,24 +162,15 @@ def run_study(
             if result["status"] == RUNNING:
                 deferred.append(next(t for t in todo if t.trial_id == result["trial_id"]))
                 continue
-            rows[result["trial_id"]] = row_of(result)
+            rows[result["trial_id"]] = _with_parts(result, membership)
             write_results(list(rows.values()), out_dir)
             if result["status"] == "failed":
-                bar.write(_failure_line(result))
-            bar.finished(result["status"])
+                progress.write(_failure_line(result))
+            progress.finished(result["status"])
         results = None
         if deferred:
-            results = start_trials(deferred, out_dir, scheduler, n_jobs, device, wait=True)[1]
-    bar.close()
-    # Other processes may have finished trials meanwhile: the files are the truth.
-    rows = {t.trial_id: row_of(result_row(t, trial_dir(out_dir, t))) for t in trials}
-    write_results(list(rows.values()), out_dir)
-    frame = results_frame(list(rows.values()))
-    if report:
-        from kegru.studies.report import build_report
-
-        build_report(out_dir)
-    return frame
+            results = start(deferred, wait=True)[1]
+    progress.close()
 
 
 class _StudyProgress:
