@@ -20,7 +20,8 @@ from common import RESULTS_DIR, SHARED_DATA, environment
 
 from kegru.atomic import write_json
 from kegru.data.datasets_config import DatasetSpec
-from kegru.studies.run import Setting, Study, run_study
+from kegru.studies.definitions import Setting, Study
+from kegru.studies.run import run_study
 
 RESULTS = RESULTS_DIR / "dask_speedup.json"
 DATA = SHARED_DATA / "encode_deepbind"

@@ -11,11 +11,9 @@ from kegru.studies.figures import (
     figure_distributions,
     figure_embedding,
     figure_sensitivity,
-    plot_roc_pr,
-    plt,
     save_figure,
-    save_png,
 )
+from kegru.train.plots import plot_roc_pr, plt, save_png
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -33,8 +33,10 @@ from kegru.interpret.attribution import (
     token_to_base_weights,
     weighted_onehot,
 )
+from kegru.interpret.discovery import discover_motifs
+from kegru.interpret.matching import match_jaspar
 from kegru.interpret.modisco import modisco_arrays, run_modisco
-from kegru.interpret.motifs import Motif, discover_motifs, match_jaspar, meme_text, read_motif_db
+from kegru.interpret.motifs import Motif, meme_text, read_motif_db
 from kegru.interpret.workflow import interpret_file
 from kegru.models.base import load_model
 
@@ -254,7 +256,7 @@ def test_motif_db_reads_meme_files(tmp_path):
 
 
 def test_motif_db_and_report_on_pho4(shared_data, tmp_path_factory, tmp_path, capsys):
-    from kegru.interpret.motifs import jaspar_motifs
+    from kegru.interpret.matching import jaspar_motifs
 
     model_dir = pho4_model(shared_data, tmp_path_factory)
     fasta = _write_fasta(tmp_path / "pho4.fa", _pho4_positives(shared_data, tmp_path_factory)[:30])

@@ -16,7 +16,7 @@ from kegru.models.kegru.estimator import KegruEstimator
 from kegru.models.kegru.network import KegruNetwork, drop_tokens
 from kegru.models.kegru.presets import DEFAULT_PRESET, PAPER_PRESET
 from kegru.models.kegru.tokenizer import PAD, UNKNOWN, KmerTokenizer
-from kegru.studies.run import builtin_study, study_trials
+from kegru.studies.definitions import builtin_study, study_trials
 from kegru.train.config import TrainConfig, make_optimizer, make_scheduler
 from kegru.train.loop import best_epoch, fit_module
 

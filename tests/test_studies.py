@@ -16,7 +16,8 @@ from kegru.cli.main import main
 from kegru.data.datasets_config import read_datasets
 from kegru.errors import InputError
 from kegru.studies.compare import compare_models
-from kegru.studies.run import Setting, builtin_study, read_user_study, run_study, study_trials
+from kegru.studies.definitions import Setting, builtin_study, read_user_study, study_trials
+from kegru.studies.run import run_study
 from kegru.studies.tables import paired_wilcoxon, summary_table
 from kegru.studies.trials import Trial, trial_dir
 

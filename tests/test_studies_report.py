@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from kegru.errors import InputError
-from kegru.studies.report import FIGURES_DIR, REPORT_FILE, build_report, environment
+from kegru.studies.report import FIGURES_DIR, REPORT_FILE, build_report, versions_and_machine
 
 SETTINGS = [
     {"part": "baselines", "label": "KEGRU", "params": {"model": "kegru"}},
@@ -80,7 +80,7 @@ def test_report_of_a_folder_that_is_no_study(tmp_path):
         build_report(tmp_path)
 
 
-def test_environment_names_versions():
-    facts = environment()
+def test_versions_and_machine_names_versions():
+    facts = versions_and_machine()
     assert {"kegru", "python", "torch", "numpy", "cpu cores"} <= set(facts)
     assert facts["numpy"] != "not installed"

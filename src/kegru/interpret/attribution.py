@@ -8,7 +8,7 @@ saturated tail.
 - :func:`saturation_mutagenesis`: every single-base mutant scored, shape (n, L, 4);
 - :func:`attention_by_base`: attention pooling weights spread from k-mer tokens to bases;
 - :class:`Interpretation`: the record of both that motif discovery
-  (:mod:`kegru.interpret.motifs`) and the ``interpret`` workflow
+  (:mod:`kegru.interpret.discovery`) and the ``interpret`` workflow
   (:mod:`kegru.interpret.workflow`) share.
 """
 

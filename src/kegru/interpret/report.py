@@ -30,7 +30,7 @@ class MotifSection:
         E.g. ``kegru seqlets`` or ``TF-MoDISco-lite``.
     motifs : list of Motif
     matches : list of dict
-        Rows of :func:`kegru.interpret.motifs.match_jaspar`.
+        Rows of :func:`kegru.interpret.matching.match_jaspar`.
     targets : dict of str to JasparMotif
         The matched database by ``matrix_id``.
     """
@@ -49,7 +49,7 @@ def logo_png(ppm: np.ndarray, title: str = "") -> bytes:
     """PNG of the information-content logo of a probability matrix (w, 4)."""
     from tangermeme.plot import plot_logo
 
-    from kegru.studies.figures import plt
+    from kegru.train.plots import plt
 
     heights = (ppm * information_content(ppm)[:, None]).T  # (4, w), bits
     figure, axis = plt.subplots(figsize=(max(2.0, 0.35 * len(ppm)), 1.6))

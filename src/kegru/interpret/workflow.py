@@ -2,8 +2,10 @@
 
 The attribution itself (saturation mutagenesis, attention by base, the
 :class:`~kegru.interpret.attribution.Interpretation` record) is
-:mod:`kegru.interpret.attribution`; motif discovery and matching is
-:mod:`kegru.interpret.motifs`. This module runs them on a FASTA file and writes the results.
+:mod:`kegru.interpret.attribution`; motif discovery is :mod:`kegru.interpret.discovery`
+(and :mod:`kegru.interpret.modisco`), matching :mod:`kegru.interpret.matching`, the motif
+records and MEME files :mod:`kegru.interpret.motifs`, the page :mod:`kegru.interpret.report`.
+This module runs them on a FASTA file and writes the results.
 
 ``kegru interpret MODEL FASTA --out DIR`` writes:
 
@@ -15,7 +17,7 @@ The attribution itself (saturation mutagenesis, attention by base, the
 ``onehot.npz``, ``hypothetical.npz``  the sequences and hypothetical contributions,
                           shape (N, 4, L), as TF-MoDISco-lite reads them
                           (:mod:`kegru.interpret.modisco`)
-``motifs.meme``           motifs discovered from the importance (:mod:`kegru.interpret.motifs`)
+``motifs.meme``           motifs discovered from the importance (:mod:`kegru.interpret.discovery`)
 ``motif_matches.tsv``     their best JASPAR (or ``--motif-db``) matches (Tomtom p-values)
 ``modisco_motifs.meme``, ``modisco_matches.tsv``  with ``--modisco``: TF-MoDISco-lite's
                           patterns and their matches
@@ -34,18 +36,18 @@ from kegru.atomic import write_json, write_text
 from kegru.data.fasta import read_fasta
 from kegru.data.sequences import BASES, LabelledSequences
 from kegru.errors import InputError
-from kegru.interpret.attribution import (  # noqa: F401  (re-exported: the names used to live here)
-    EPSILON,
-    Interpretation,
-    attention_by_base,
-    interpret_sequences,
-    log_odds,
-    saturation_mutagenesis,
-    token_to_base_weights,
-    weighted_onehot,
+from kegru.interpret.attribution import Interpretation, interpret_sequences, weighted_onehot
+from kegru.interpret.discovery import discover_motifs
+from kegru.interpret.matching import (
+    JASPAR_TAX_GROUPS,
+    match_jaspar,
+    matches_table,
+    motif_summary,
+    motif_targets,
 )
-from kegru.interpret.modisco import write_modisco_inputs
-from kegru.interpret.motifs import discover_and_match
+from kegru.interpret.modisco import modisco_arrays, run_modisco, write_modisco_inputs
+from kegru.interpret.motifs import meme_text
+from kegru.interpret.report import MotifSection, write_motif_report
 from kegru.models.base import load_model
 from kegru.train.model_card import default_window
 
@@ -57,7 +59,7 @@ def plot_importance_logo(
     import logomaker
     import pandas as pd
 
-    from kegru.studies.figures import plt, save_png
+    from kegru.train.plots import plt, save_png
 
     frame = pd.DataFrame(weighted_onehot(sequence, importance), columns=list(BASES))
     width = min(40.0, max(6.0, len(sequence) / 6))
@@ -202,3 +204,47 @@ def _draw_top_logos(result: Interpretation, top: int, out_dir: Path) -> list[str
         plot_importance_logo(result.sequences[i], result.importance[i, :length], path, title)
         logos.append(str(path.relative_to(out_dir)))
     return logos
+
+
+def discover_and_match(
+    interpretation: Interpretation,
+    out_dir: str | Path,
+    tax_groups: tuple[str, ...] = JASPAR_TAX_GROUPS,
+    motif_db: str | Path | None = None,
+    modisco: bool = False,
+) -> dict[str, Any]:
+    """Discover motifs, match them, write the files and ``report.html``; return a summary.
+
+    Writes ``motifs.meme`` and ``motif_matches.tsv`` (:mod:`kegru.interpret.discovery`) and, with
+    ``modisco``, ``modisco_motifs.meme`` and ``modisco_matches.tsv`` (TF-MoDISco-lite's
+    patterns, :mod:`kegru.interpret.modisco`); matches are against ``motif_db`` (a MEME file) or
+    JASPAR CORE's ``tax_groups``. ``report.html`` shows every motif's logo beside its best
+    match's (:mod:`kegru.interpret.report`).
+
+    Returns
+    -------
+    dict
+        ``motifs`` (and ``modisco_motifs``): one summary per motif
+        (:func:`~kegru.interpret.matching.motif_summary`); ``motif_database``; ``report``.
+    """
+    out_dir = Path(out_dir)
+    targets, database = motif_targets(motif_db, tax_groups)
+    by_id = {t.matrix_id: t for t in targets}
+    motifs = discover_motifs(interpretation)
+    write_text(out_dir / "motifs.meme", meme_text(motifs))
+    rows = match_jaspar(motifs, targets=targets)
+    write_text(out_dir / "motif_matches.tsv", matches_table(rows))
+    sections = [MotifSection("kegru seqlet motifs", motifs, rows, by_id)]
+    summary: dict[str, Any] = {"motifs": motif_summary(motifs, rows), "motif_database": database}
+    if modisco:
+        found = run_modisco(*modisco_arrays(interpretation))
+        write_text(out_dir / "modisco_motifs.meme", meme_text(found))
+        found_rows = match_jaspar(found, targets=targets)
+        write_text(out_dir / "modisco_matches.tsv", matches_table(found_rows))
+        sections.append(MotifSection("TF-MoDISco-lite patterns", found, found_rows, by_id))
+        summary["modisco_motifs"] = motif_summary(found, found_rows)
+    report = write_motif_report(
+        out_dir / "report.html", sections, f"Motifs matched against {database}"
+    )
+    summary["report"] = report.name
+    return summary

@@ -18,8 +18,9 @@ import pandas as pd
 from kegru.atomic import write_atomic
 from kegru.errors import InputError
 from kegru.models.registry import MODEL_FAMILIES
+from kegru.studies.definitions import load_study
 from kegru.studies.figures import figure_baselines, save_figure
-from kegru.studies.run import load_study, run_study
+from kegru.studies.run import run_study
 from kegru.studies.tables import baseline_pairs, long_results, read_study_results
 
 COMPARISON_FILE = "comparison.csv"

@@ -1,76 +1,17 @@
-"""Figures (matplotlib, no display needed): ROC and precision-recall curves of a model,
-and the paper's Figures 1-4 of a study (from :mod:`kegru.studies.tables`)."""
+"""The paper's Figures 1-4 of a study (from :mod:`kegru.studies.tables`), drawn with the
+display-free matplotlib of :mod:`kegru.train.plots`."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from sklearn.metrics import precision_recall_curve, roc_curve  # noqa: E402
-
-from kegru.atomic import write_atomic  # noqa: E402
-from kegru.studies.tables import paired_wilcoxon  # noqa: E402
-
-
-def plot_roc_pr(
-    labels: np.ndarray, scores: np.ndarray, out_dir: str | Path, title: str = ""
-) -> tuple[Path, Path]:
-    """Write ``roc.png`` and ``pr.png`` into ``out_dir``; return their paths."""
-    out_dir = Path(out_dir)
-    fpr, tpr, _ = roc_curve(labels, scores)
-    precision, recall, _ = precision_recall_curve(labels, scores)
-    from kegru.train.metrics import binary_metrics
-
-    metrics = binary_metrics(labels, scores)
-    roc = _curve(
-        fpr,
-        tpr,
-        "False positive rate",
-        "True positive rate",
-        f"{title} ROC (AUC = {metrics['auc']:.3f})",
-        diagonal=True,
-    )
-    pr = _curve(
-        recall,
-        precision,
-        "Recall",
-        "Precision",
-        f"{title} PR (APS = {metrics['aps']:.3f})",
-        diagonal=False,
-        baseline=float(np.mean(labels)),
-    )
-    return save_png(roc, out_dir / "roc.png"), save_png(pr, out_dir / "pr.png")
-
-
-def _curve(x, y, xlabel, ylabel, title, diagonal, baseline=None):
-    figure, axes = plt.subplots(figsize=(4.5, 4.5))
-    axes.plot(x, y, lw=2)
-    if diagonal:
-        axes.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
-    if baseline is not None:
-        axes.axhline(baseline, ls="--", color="grey", lw=1)
-    axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=xlabel, ylabel=ylabel, title=title.strip())
-    figure.tight_layout()
-    return figure
-
-
-def save_png(figure: Figure, path: Path, dpi: int = 110) -> Path:
-    """Write ``figure`` as a PNG (atomically) and close it, also when writing fails."""
-    try:
-        write_atomic(path, lambda tmp: figure.savefig(tmp, format="png", dpi=dpi))
-    finally:
-        plt.close(figure)
-    return path
-
-
-# --------------------------------------------------------------------------- study figures
+from kegru.atomic import write_atomic
+from kegru.studies.tables import paired_wilcoxon
+from kegru.train.plots import plt
 
 
 def _boxes_by_group(axes, part: pd.DataFrame, metric: str) -> None:

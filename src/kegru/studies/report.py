@@ -98,8 +98,8 @@ def _failed_html(study_dir: Path, results: pd.DataFrame) -> str:
     return "".join(items)
 
 
-def environment() -> dict[str, str]:
-    """Versions and machine facts recorded in the report."""
+def versions_and_machine() -> dict[str, str]:
+    """Versions of kegru, Python and the main packages, and machine facts, for the report."""
     from kegru import __version__
 
     facts = {
@@ -229,7 +229,7 @@ def _page(
     """The self-contained HTML page."""
     summary = "".join(f"<li>{html.escape(line)}</li>" for line in _summary(record, results, long))
     settings = pd.DataFrame(record["settings"]).astype({"params": str})
-    env = pd.DataFrame(list(environment().items()), columns=["component", "version"])
+    env = pd.DataFrame(list(versions_and_machine().items()), columns=["component", "version"])
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>kegru study {html.escape(record["study"])}</title><style>{STYLE}</style></head>

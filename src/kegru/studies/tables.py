@@ -1,6 +1,6 @@
 """Study results as tables and statistics: the numbers behind the paper's tables and figures.
 
-A study directory (:mod:`kegru.studies.run`) holds ``study.json`` and ``results.csv``;
+A study directory (:mod:`kegru.studies.results`) holds ``study.json`` and ``results.csv``;
 :func:`long_results` turns them into one row per (trial, setting it stands for), from which
 :func:`summary_table` builds Tables 2-3 (mean, median, count per setting and group) and
 :func:`baseline_pairs` / :func:`paired_wilcoxon` give Figure 2's paired comparison. The

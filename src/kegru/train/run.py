@@ -44,10 +44,10 @@ from kegru.predict.files import estimator_check_lengths
 from kegru.predict.strands import (
     check_finite_scores,
 )
-from kegru.studies.figures import plot_roc_pr
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
 from kegru.train.options import DataOptions, OutputOptions, RunSettings
+from kegru.train.plots import plot_roc_pr
 from kegru.train.prepared import PreparedData, prepare_data, with_negatives
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kegru.cli.options import add_study_device
-from kegru.studies.run import BASELINE_MODELS
+from kegru.studies.definitions import BASELINE_MODELS
 
 EXAMPLE = (
     "kegru compare --datasets examples/shared_datasets_quick.toml --models kegru,deepbind,gc "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from kegru.cli.options import add_study_device
-from kegru.studies.run import BUILTIN_STUDIES
+from kegru.studies.definitions import BUILTIN_STUDIES
 
 EXAMPLE = (
     "kegru study paper --datasets examples/shared_datasets_quick.toml --out studies/paper "
