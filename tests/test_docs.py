@@ -65,15 +65,17 @@ def test_docs_build_without_warnings(tmp_path):
         for page in tmp_path.rglob("*.html")
     }
     assert not {page: roles for page, roles in raw.items() if roles}
-    assert 'href="#kegru.data.sequences.read_labelled"' in api  # a role turned into a link
-    # The grouped entry of train_and_evaluate: each name with its own type and default.
-    section = api[api.index('id="kegru.train.run.train_and_evaluate"') :]
-    section = section[: section.index("Returns")]
+    assert 'href="#kegru.data.formats.read_labelled"' in api  # a role turned into a link
+    # KegruEstimator's grouped entries (``seed, threads, device, verbose``, ``optimizer, ...,
+    # epochs``): each name with its own type and default.
+    section = api[api.index('id="kegru.models.kegru.estimator.KegruEstimator"') :]
+    section = section[: section.index('class="doc doc-object doc-function"')]
     cells = {}
     for row in section.split('<tr class="doc-section-item">')[1:]:
         cells_html = row.split("<td>")[1:]
         texts = [html.unescape(re.sub(r"<[^>]+>|\s+", " ", cell)).strip() for cell in cells_html]
         cells[texts[0]] = (texts[1], texts[-1])  # name: (type, default)
+    assert cells["epochs"] == ("int", "20"), cells["epochs"]
     assert cells["seed"] == ("int", "0"), cells["seed"]
     assert cells["threads"] == ("int", "1"), cells["threads"]
     assert cells["device"] == ("str", "'cpu'"), cells["device"]
