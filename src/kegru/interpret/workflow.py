@@ -123,7 +123,7 @@ def interpret_file(
     motifs : bool
         Discover motifs and match them against JASPAR.
     batch_size : int
-        Sequences per ``predict_proba`` call (each brings its ~3L mutants).
+        Sequences per ``predict_bound`` call (each brings its ~3L mutants).
     jaspar_taxa : tuple of str
         JASPAR CORE taxonomic groups to match against (``vertebrates``, ``fungi``,
         ``insects``, ``plants``, ``nematodes``, ``urochordates``).

@@ -131,7 +131,7 @@ class ConvEstimator(TorchEstimator):
         self.network_ = self._new_network()
         self._fit_network(self._encode(train.sequences), train.labels, valid, log_path)
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); sequences may differ in length."""
         sequences = list(sequences)
         if not sequences:

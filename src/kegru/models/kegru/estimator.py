@@ -325,7 +325,7 @@ class KegruEstimator(TorchEstimator):
             if not name.startswith(("dense.", "attention."))
         }
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
         sequences = list(sequences)
         if not self.params["average_phases"] or self.tokenizer_.stride == 1:
