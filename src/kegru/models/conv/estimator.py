@@ -138,6 +138,12 @@ class ConvEstimator(TorchEstimator):
             return np.zeros(0)
         return self._predict_network(sequences)
 
+    def onehot_module(self) -> torch.nn.Module:
+        """This model over one-hot ``(N, 4, L)``, logits ``(N, 1)`` (see :mod:`.onehot_module`)."""
+        from kegru.models.conv.onehot_module import ConvOnehotModule
+
+        return ConvOnehotModule(self.network_)
+
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:
         return {

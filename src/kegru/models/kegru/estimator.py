@@ -333,6 +333,12 @@ class KegruEstimator(TorchEstimator):
         tokenizer = self.tokenizer_
         return mean_over_phases(sequences, tokenizer.stride, tokenizer.k, self._predict_strands)
 
+    def onehot_module(self) -> nn.Module:
+        """This model over one-hot ``(N, 4, L)``, logits ``(N, 1)`` (see :mod:`.onehot_module`)."""
+        from kegru.models.kegru.onehot_module import kegru_onehot_module
+
+        return kegru_onehot_module(self)
+
     def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
             return mean_over_strands(sequences, self._predict_network)
