@@ -4,9 +4,10 @@ The convolutional network already reads one-hot DNA; this module only fixes what
 estimator adds around it: every row is one whole sequence (``L`` bp, no padding), an
 all-zero column (an ``N`` as tangermeme encodes it) becomes 0.25 in every channel (what
 the estimator feeds its network for an unknown base), and the logit comes as ``(N, 1)``.
-Its ReLUs are :class:`torch.nn.ReLU` modules, so DeepLIFT's rescale rule applies to them
-(tangermeme and captum hook nonlinearities by module); the network's own forward uses the
-functional form, which DeepLIFT would treat as linear.
+Its ReLUs and its global max pooling are modules (:class:`torch.nn.ReLU`,
+:class:`torch.nn.MaxPool1d`), so DeepLIFT's rules apply to them (tangermeme and captum find
+nonlinearities by module type); the network's own forward uses functional forms, which
+DeepLIFT would treat as linear (convergence deltas of ~100% of the output differences).
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class ConvOnehotModule(nn.Module):
         self.network = network.eval()
         self.conv_relu = nn.ReLU()
         self.hidden_relu = nn.ReLU()
+        #: Global max pooling; its window is set to each input's width in forward.
+        self.pool = nn.MaxPool1d(kernel_size=1)
+        # Scoring only: dropout off (a tool that restores the mode it found keeps it off).
+        self.eval()
 
     def _strand_logits(self, onehot: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """One strand's logits (N,): :meth:`ConvNetwork._strand_logits` for full rows."""
@@ -39,7 +44,9 @@ class ConvOnehotModule(nn.Module):
             onehot = network._flank(onehot, lengths)
         # Every row is whole, so every window of the convolution is a valid one.
         activation = self.conv_relu(network.conv(onehot))  # (N, detectors, W)
-        features = activation.amax(dim=2)
+        width = activation.shape[2]
+        self.pool.kernel_size = self.pool.stride = width
+        features = self.pool(activation).squeeze(2)
         if network.pooling == "max+avg":
             features = torch.cat([features, activation.mean(dim=2)], dim=1)
         if network.hidden is not None:

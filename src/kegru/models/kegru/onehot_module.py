@@ -136,6 +136,8 @@ class KegruOnehotModule(nn.Module):
         self.offsets = list(range(stride)) if average_phases and stride > 1 else [0]
         self.both_strands = both_strands
         self.register_buffer("kmer_ids", _kmer_token_ids(k, canonical), persistent=False)
+        # Scoring only: dropout off (a tool that restores the mode it found keeps it off).
+        self.eval()
 
     def _view_logit(self, onehot: torch.Tensor) -> torch.Tensor:
         """Logit (N,) of one view: the members' mean, as :class:`EnsembleNetwork`."""
