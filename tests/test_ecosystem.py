@@ -8,11 +8,8 @@ KEGRU model scores (phases, strands, canonical k-mers, ensembles, poolings, laye
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -215,14 +212,12 @@ def test_the_ecosystem_page_runs(tmp_path, sequences, monkeypatch):
                 warnings.simplefilter("ignore", RuntimeWarning)  # KEGRU's DeepLIFT deltas
                 exec(compile(code, "docs/ecosystem.md", "exec"), namespace)
             continue
+        from kegru.cli.main import main
+
         for line in code.strip().splitlines():
             command = line.split()
             assert command[0] == "kegru"
             if command[1] == "interpret":
                 command += ["--no-motifs", "--top", "1", "--quiet"]  # fast; same attributions
-            path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
-            environment = {**os.environ, "PYTHONPATH": path}
-            subprocess.run(
-                [sys.executable, "-m", "kegru", *command[1:]], check=True, env=environment
-            )
+            assert main(command[1:]) == 0
     assert Path("attributions/summary.json").is_file() and Path("model.onnx").is_file()
