@@ -221,3 +221,18 @@ def test_the_ecosystem_page_runs(tmp_path, sequences, monkeypatch):
                 command += ["--no-motifs", "--top", "1", "--quiet"]  # fast; same attributions
             assert main(command[1:]) == 0
     assert Path("attributions/summary.json").is_file() and Path("model.onnx").is_file()
+
+
+def test_deeplift_refuses_unknown_bases_and_gradients_accept_them(sequences):
+    from kegru.interpret.gradients import gradient_interpretation
+
+    model = load_model(SAVED / "deepbind")
+    with_n = [sequences[-1], sequences[0][:90]]  # an N, and a shorter sequence
+    with pytest.raises(InputError, match="other than A, C, G, T"):
+        gradient_interpretation(model, ["a", "b"], with_n, "deepliftshap")
+    result, summary = gradient_interpretation(model, ["a", "b"], with_n, "integrated-gradients")
+    assert result.importance[0, 50] == 0.0  # the N: no own base, no contribution
+    assert (
+        np.isnan(result.importance[1, 90:]).all() and np.isfinite(result.importance[1, :90]).all()
+    )
+    assert summary["convergence_delta_max"] < 0.05 * max(summary["output_change_mean"], 1e-3) + 1e-3

@@ -119,6 +119,14 @@ def gradient_attributions(
     """
     if method not in GRADIENT_METHODS:
         raise InputError(f"--method {method!r}: choose one of {', '.join(METHODS)}")
+    if method == "deepliftshap":
+        unknown = next((i for i, s in enumerate(sequences) if set(s) - set("ACGT")), None)
+        if unknown is not None:
+            raise InputError(
+                f"--method deepliftshap: sequence {unknown + 1} holds a base other than A, C, "
+                "G, T (tangermeme shuffles only pure ACGT); use --method ism or "
+                "integrated-gradients"
+            )
     from tangermeme.deep_lift_shap import hypothetical_attributions
 
     module = estimator.onehot_module().float()
