@@ -115,7 +115,7 @@ def test_tangermeme_ism_equals_kegrus_own(name, sequences):
 
 @pytest.mark.parametrize("name", NEURAL)
 def test_attributions_run_on_every_neural_family(name, sequences):
-    from captum.attr import IntegratedGradients
+    captum_attr = pytest.importorskip("captum.attr")  # the extra kegru[interpret]
     from tangermeme.deep_lift_shap import deep_lift_shap
 
     module = load_model(SAVED / name).onehot_module()
@@ -123,7 +123,9 @@ def test_attributions_run_on_every_neural_family(name, sequences):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # KEGRU's deltas: see the next test
         dls = deep_lift_shap(module, X, n_shuffles=3, random_state=0, device="cpu")
-    ig = IntegratedGradients(module).attribute(X, baselines=torch.zeros_like(X), target=0)
+    ig = captum_attr.IntegratedGradients(module).attribute(
+        X, baselines=torch.zeros_like(X), target=0
+    )
     for attributions in (dls, ig):
         assert attributions.shape == X.shape and torch.isfinite(attributions).all()
         assert attributions.abs().sum() > 0
@@ -224,6 +226,7 @@ def test_the_ecosystem_page_runs(tmp_path, sequences, monkeypatch):
 
 
 def test_deeplift_refuses_unknown_bases_and_gradients_accept_them(sequences):
+    pytest.importorskip("captum")
     from kegru.interpret.gradients import gradient_interpretation
 
     model = load_model(SAVED / "deepbind")
