@@ -30,7 +30,7 @@ def main() -> None:
         for averaged in (False, True):
             model.set_params(average_phases=averaged)
             for part, split in (("valid", data.valid), ("test", data.test)):
-                scores = model.predict_proba(split.sequences)
+                scores = model.predict_bound(split.sequences)
                 key = f"{part}_auc_{'phases' if averaged else 'plain'}"
                 row[key] = round(float(roc_auc_score(split.labels, scores)), 4)
         print(row, flush=True)

@@ -54,7 +54,7 @@ def view_average(model, sequences: list[str], views: list[tuple[int, int]]) -> n
             if len(sequence) - start - end >= model.tokenizer_.k:
                 owners.append(i)
                 cut.append(sequence[start : len(sequence) - end])
-    scores = model.predict_proba(cut)
+    scores = model.predict_bound(cut)
     owners = np.asarray(owners)
     totals = np.bincount(owners, weights=scores, minlength=len(sequences))
     return totals / np.bincount(owners, minlength=len(sequences))

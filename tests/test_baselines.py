@@ -128,8 +128,8 @@ def test_variable_length_batch_scores_as_each_alone(trained, rest_files):
     sequences = read_labelled(rest_files[1]).sequences[:6]
     # Lengths 30..101 bp in one batch: padding must never change a sequence's score.
     mixed = [s[: 30 + 14 * i] for i, s in enumerate(sequences)]
-    together = model.predict_proba(mixed)
-    alone = np.array([model.predict_proba([s])[0] for s in mixed])
+    together = model.predict_bound(mixed)
+    alone = np.array([model.predict_bound([s])[0] for s in mixed])
     assert np.allclose(together, alone, rtol=1e-5, atol=1e-7)
     assert together.shape == (6,) and np.all((together >= 0) & (together <= 1))
 
@@ -154,11 +154,11 @@ def tiny_sets(fixture_data):
 def test_save_load_round_trip_is_exact(family, params, tiny_sets, tmp_path):
     train, valid = tiny_sets
     model = make_estimator(family, **params).fit(train, valid)
-    before = model.predict_proba(valid.sequences)
+    before = model.predict_bound(valid.sequences)
     model.save(tmp_path / "m")
     loaded = load_model(tmp_path / "m")
     assert type(loaded) is type(model) and loaded.get_params() == model.get_params()
-    assert np.array_equal(loaded.predict_proba(valid.sequences), before)
+    assert np.array_equal(loaded.predict_bound(valid.sequences), before)
 
 
 def test_one_hot_exact():

@@ -40,7 +40,7 @@ def test_a_tiny_fit_scores_every_sequence_and_rc_pools_both_strands(estimator_cl
     labels = np.array([1, 0] * 20)
     plain = estimator_class(detectors=4, width=6, hidden=0, epochs=1, batch_size=16)
     plain.fit(sequences, labels)
-    scores = plain.predict_proba(sequences[:5] + ["ACGTACGTAC"])
+    scores = plain.predict_bound(sequences[:5] + ["ACGTACGTAC"])
     assert scores.shape == (6,) and ((scores > 0) & (scores < 1)).all()
     assert not plain.strand_symmetric
     symmetric = estimator_class(detectors=4, width=6, hidden=0, epochs=1, rc="mean").fit(
@@ -50,7 +50,7 @@ def test_a_tiny_fit_scores_every_sequence_and_rc_pools_both_strands(estimator_cl
     complement = str.maketrans("ACGT", "TGCA")
     reverse = [s.translate(complement)[::-1] for s in sequences[:5]]
     np.testing.assert_allclose(
-        symmetric.predict_proba(sequences[:5]), symmetric.predict_proba(reverse), rtol=1e-5
+        symmetric.predict_bound(sequences[:5]), symmetric.predict_bound(reverse), rtol=1e-5
     )
 
 

@@ -96,7 +96,7 @@ def test_conformance(family, toy, tmp_path):
     assert list(estimator.classes_) == [0, 1]
 
     # scores: shape (n,), probabilities; predict and decision_function agree with them
-    scores = estimator.predict_proba(test_x)
+    scores = estimator.predict_bound(test_x)
     assert scores.shape == (len(test_x),) and scores.dtype == np.float64
     assert np.all((scores >= 0) & (scores <= 1))
     assert np.array_equal(estimator.predict(test_x), (scores >= 0.5).astype(int))
@@ -110,7 +110,7 @@ def test_conformance(family, toy, tmp_path):
     assert not set(config["params"]) & set(RUN_SETTINGS)
     loaded = load_model(tmp_path / "model")
     assert type(loaded) is type(estimator) and loaded.get_params() == estimator.get_params()
-    assert np.array_equal(loaded.predict_proba(test_x), scores)
+    assert np.array_equal(loaded.predict_bound(test_x), scores)
 
     # unknown parameters are errors, in the constructor and in set_params
     with pytest.raises(InputError, match="unknown parameter"):
@@ -122,11 +122,11 @@ def test_conformance(family, toy, tmp_path):
     short = "A" * (estimator.min_length - 1)
     if estimator.min_length > 1:
         with pytest.raises(InputError, match="shorter than"):
-            estimator.predict_proba([test_x[0], short])
+            estimator.predict_bound([test_x[0], short])
         with pytest.raises(InputError, match="shorter than"):
             clone(estimator).fit([*train_x, short], [*train_y, 0])
     else:
-        assert estimator.predict_proba(["A"]).shape == (1,)
+        assert estimator.predict_bound(["A"]).shape == (1,)
 
 
 @pytest.mark.parametrize("family", sorted(MODEL_FAMILIES))
@@ -135,7 +135,7 @@ def test_fit_with_labelled_sequences_equals_fit_with_arrays(family, toy):
     params = QUICK[family]
     from_arrays = make_estimator(family, **params).fit(train_x, train_y)
     from_records = make_estimator(family, **params).fit(_labelled(train_x, train_y))
-    assert np.array_equal(from_arrays.predict_proba(test_x), from_records.predict_proba(test_x))
+    assert np.array_equal(from_arrays.predict_bound(test_x), from_records.predict_bound(test_x))
 
 
 def test_cross_val_score_and_grid_search_on_sequences(toy):
@@ -149,7 +149,43 @@ def test_cross_val_score_and_grid_search_on_sequences(toy):
         scoring="roc_auc",
     ).fit(train_x, train_y)
     assert search.best_params_["detectors"] in (2, 4)
-    assert search.predict_proba(train_x[:3]).shape == (3,)
+    assert search.predict_proba(train_x[:3]).shape == (3, 2)
+
+
+@pytest.mark.parametrize("family", sorted(MODEL_FAMILIES))
+def test_predict_proba_has_scikit_learns_shape(family, toy):
+    (train_x, train_y), (test_x, _) = toy
+    estimator = make_estimator(family, **QUICK[family]).fit(train_x, train_y)
+    proba = estimator.predict_proba(test_x)
+    bound = estimator.predict_bound(test_x)
+    assert proba.shape == (len(test_x), 2) and bound.shape == (len(test_x),)
+    np.testing.assert_array_equal(proba[:, 1], bound)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert estimator.decision_function(test_x).shape == (len(test_x),)
+
+
+def test_probability_scorers_calibration_and_search(toy):
+    (train_x, train_y), (test_x, test_y) = toy
+    # neg_log_loss used to give [nan nan nan] (predict_proba was (n,)): it must be finite.
+    losses = cross_val_score(
+        make_estimator("gc"), train_x, train_y, cv=3, scoring="neg_log_loss", error_score="raise"
+    )
+    assert losses.shape == (3,) and np.all(np.isfinite(losses)) and np.all(losses < 0)
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.metrics import log_loss
+
+    calibrated = CalibratedClassifierCV(make_estimator("gc"), cv=3).fit(train_x, train_y)
+    proba = calibrated.predict_proba(test_x)
+    assert proba.shape == (len(test_x), 2)
+    assert np.isfinite(log_loss(test_y, proba[:, 1]))
+    search = GridSearchCV(
+        make_estimator("gc"),
+        {"dinucleotide": [False, True]},
+        cv=2,
+        scoring="neg_log_loss",
+        error_score="raise",
+    ).fit(train_x, train_y)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
 
 
 def test_run_settings_are_chosen_at_load_time(toy, tmp_path):
@@ -160,9 +196,9 @@ def test_run_settings_are_chosen_at_load_time(toy, tmp_path):
     assert config["seed"] == 3 and "device" not in config["params"]
     loaded = load_model(tmp_path / "m", device="cpu", threads=1)
     assert (loaded.seed, loaded.device, loaded.threads, loaded.verbose) == (3, "cpu", 1, False)
-    assert np.array_equal(loaded.predict_proba(test_x), trained.predict_proba(test_x))
+    assert np.array_equal(loaded.predict_bound(test_x), trained.predict_bound(test_x))
     with pytest.raises(InputError, match="device"):
-        load_model(tmp_path / "m", device="tpu").predict_proba(test_x)
+        load_model(tmp_path / "m", device="tpu").predict_bound(test_x)
 
 
 def test_models_saved_with_run_settings_among_the_params_still_load(toy, tmp_path):
@@ -179,4 +215,4 @@ def test_models_saved_with_run_settings_among_the_params_still_load(toy, tmp_pat
     assert (loaded.seed, loaded.device, loaded.threads) == (5, "cpu", 4)
     assert load_model(tmp_path / "old", device=None, threads=1).params["device"] == "cuda"
     assert load_model(tmp_path / "old", threads=1).threads == 1
-    assert np.array_equal(loaded.predict_proba(test_x), model.predict_proba(test_x))
+    assert np.array_equal(loaded.predict_bound(test_x), model.predict_bound(test_x))

@@ -145,13 +145,13 @@ def test_every_kernel_trains_saves_and_loads(motif_sets, tmp_path):
         model = make_estimator("gkmsvm", l=8, k=5, kernel=kernel, M=5, H=10.0, C=10, gamma=2)
         model.fit(train)
         assert model.n_train_used_ == len(train)  # every sequence by default
-        scores = model.predict_proba(test.sequences)
+        scores = model.predict_bound(test.sequences)
         auc = _auc(test.labels, scores)
         assert auc > 0.9, (kernel, auc)
         model.save(tmp_path / kernel)
         loaded = load_model(tmp_path / kernel)
         assert loaded.get_params()["kernel"] == kernel
-        assert np.allclose(loaded.predict_proba(test.sequences), scores, rtol=0, atol=1e-12)
+        assert np.allclose(loaded.predict_bound(test.sequences), scores, rtol=0, atol=1e-12)
 
 
 def test_max_train_caps_and_bad_values_are_refused(motif_sets):
@@ -181,7 +181,7 @@ def test_lsgkm_model_file_round_trip_and_import_command(motif_sets, tmp_path, ca
     )
     assert main(["import-lsgkm", str(path), "--out", str(tmp_path / "imported")]) == 0
     imported = load_model(tmp_path / "imported")
-    assert np.allclose(imported.predict_proba(test.sequences), model.predict_proba(test.sequences))
+    assert np.allclose(imported.predict_bound(test.sequences), model.predict_bound(test.sequences))
     path.write_text(text.replace("kernel_type wgkmrbf", "kernel_type linear"))
     assert main(["import-lsgkm", str(path), "--out", str(tmp_path / "bad")]) == 2
     assert "model.txt:2: kernel_type must be one of" in capsys.readouterr().err

@@ -204,7 +204,7 @@ class OneStrandToy(LinearToy):
     def strand_symmetric(self) -> bool:
         return self.symmetric
 
-    def predict_proba(self, sequences):
+    def predict_bound(self, sequences):
         self.scored += len(sequences)
         return np.array([0.9 if "GGGAAA" in s else 0.1 for s in sequences])
 
@@ -235,8 +235,8 @@ def test_predict_strand_options(tiny_model, tmp_path):
     sequences = _random_dna(np.random.default_rng(3), 30, LENGTH)
     fasta = _fasta(tmp_path / "x.fa", sequences)
     model = load_model(tiny_model)
-    forward = model.predict_proba(sequences)
-    reverse = model.predict_proba([reverse_complement(s) for s in sequences])
+    forward = model.predict_bound(sequences)
+    reverse = model.predict_bound([reverse_complement(s) for s in sequences])
     assert not np.allclose(forward, reverse, atol=1e-4)  # a one-strand model
     expected = {"forward": forward, "mean": (forward + reverse) / 2}
     expected["max"] = np.maximum(forward, reverse)

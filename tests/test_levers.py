@@ -196,14 +196,14 @@ def test_ensemble_scores_are_the_mean_member_logit(tmp_path):
     members_differ = not torch.allclose(logits[0], logits[1])
     mean = torch.stack(logits).mean(0)
     expected = 1 / (1 + np.exp(-mean.numpy().astype(np.float64)))
-    conjoined = model.predict_proba(sequences)  # default rc=conjoined: mean of both strands
+    conjoined = model.predict_bound(sequences)  # default rc=conjoined: mean of both strands
     assert members_differ
     model.set_params(rc="none", average_phases=False)
-    np.testing.assert_allclose(model.predict_proba(sequences), expected, rtol=1e-5)
+    np.testing.assert_allclose(model.predict_bound(sequences), expected, rtol=1e-5)
     model.set_params(rc="conjoined", average_phases=True)
     model.save(tmp_path / "m")
     loaded = KegruEstimator.load(tmp_path / "m")
-    assert np.array_equal(loaded.predict_proba(sequences), conjoined)
+    assert np.array_equal(loaded.predict_bound(sequences), conjoined)
 
 
 def _planted_csv(path, motif, seed, n=160):
@@ -358,10 +358,10 @@ def test_average_phases_is_the_mean_over_trimmed_views():
     model = KegruEstimator(rc="none", stride=2, epochs=1, dim=8, units=6, seed=1)
     model.fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(4), 20, 20, 60) + ["ACGTAC"]  # 6 bp: 1 view
-    scores = model.predict_proba(sequences)
+    scores = model.predict_bound(sequences)
     model.set_params(average_phases=False)
-    whole = model.predict_proba(sequences)
-    trimmed = model.predict_proba([s[1:-1] for s in sequences[:-1]])
+    whole = model.predict_bound(sequences)
+    trimmed = model.predict_bound([s[1:-1] for s in sequences[:-1]])
     # float32 networks: batches of other sizes round differently in the last bits
     np.testing.assert_allclose(scores[:-1], (whole[:-1] + trimmed) / 2, rtol=1e-6)
     assert scores[-1] == whole[-1]  # trimmed to 4 bp it has no 5-mer: the whole view only
@@ -373,7 +373,7 @@ def test_average_phases_keeps_conjoined_scores_strand_symmetric():
     assert model.params["rc"] == "conjoined" and model.params["average_phases"]
     model.fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(9), 30, 7, 80)
-    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    scores = model.predict_bound(sequences + [reverse_complement(s) for s in sequences])
     assert np.array_equal(scores[:30], scores[30:])
 
 

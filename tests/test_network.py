@@ -150,7 +150,7 @@ def test_conjoined_scores_are_strand_symmetric_exactly():
     model.fit(_tiny_training_set())
     rng = np.random.default_rng(9)
     sequences = _random_dna(rng, 30, 20, 80)
-    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    scores = model.predict_bound(sequences + [reverse_complement(s) for s in sequences])
     assert np.array_equal(scores[:30], scores[30:])
 
 
@@ -159,7 +159,7 @@ def test_plain_model_is_not_strand_symmetric():
     model = KegruEstimator(preset="paper", epochs=1, dim=8, units=6, seed=1)
     model.fit(_tiny_training_set())
     sequences = _random_dna(np.random.default_rng(9), 30, 20, 80)
-    scores = model.predict_proba(sequences + [reverse_complement(s) for s in sequences])
+    scores = model.predict_bound(sequences + [reverse_complement(s) for s in sequences])
     assert not np.array_equal(scores[:30], scores[30:])
 
 
@@ -177,7 +177,7 @@ def test_save_load_round_trip(tmp_path):
         loaded = KegruEstimator.load(tmp_path / str(number))
         assert loaded.params["rc"] == model.params["rc"]
         sequences = _random_dna(np.random.default_rng(2), 10, 10, 50)
-        assert np.array_equal(model.predict_proba(sequences), loaded.predict_proba(sequences))
+        assert np.array_equal(model.predict_bound(sequences), loaded.predict_bound(sequences))
     weights = loaded.attention_weights(sequences)
     assert [len(w) for w in weights] == list(
         TOKENIZER.n_tokens(np.array([len(s) for s in sequences]))

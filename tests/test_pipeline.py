@@ -99,7 +99,7 @@ def test_predict_mixed_lengths(rest_model, shared_data, tmp_path):
     scores = np.array([float(r[1]) for r in rows])
     assert np.all((scores >= 0) & (scores <= 1))
     model = load_model(rest_model)
-    assert np.allclose(scores, model.predict_proba([s for _, s in records]), atol=1e-6)
+    assert np.allclose(scores, model.predict_bound([s for _, s in records]), atol=1e-6)
 
 
 def test_predict_rejects_sequence_shorter_than_k(rest_model, tmp_path, capsys):

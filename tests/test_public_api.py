@@ -39,6 +39,6 @@ def test_public_api_trains_and_reloads_a_model(tmp_path, fixture_data):
     model.save(tmp_path / "m")
     again = kegru.load_model(tmp_path / "m")
     assert (
-        again.predict_proba(data.sequences[:5]).tolist()
-        == model.predict_proba(data.sequences[:5]).tolist()
+        again.predict_bound(data.sequences[:5]).tolist()
+        == model.predict_bound(data.sequences[:5]).tolist()
     )

@@ -30,6 +30,6 @@ def saved(fixture_data):
 def test_saved_model_scores_unchanged(saved, name):
     folder, sequences, expected = saved
     model = load_model(folder / name)
-    scores = np.asarray(model.predict_proba(sequences.sequences), dtype=float)
+    scores = np.asarray(model.predict_bound(sequences.sequences), dtype=float)
     scores = scores[:, 1] if scores.ndim == 2 else scores
     np.testing.assert_allclose(scores, expected[name], rtol=0, atol=1e-6)

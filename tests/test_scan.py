@@ -36,7 +36,7 @@ class RecordingToy(LinearToy):
         super().__init__(np.zeros((1, 4)))
         self.seen: list[str] = []
 
-    def predict_proba(self, sequences):
+    def predict_bound(self, sequences):
         self.calls += 1
         self.seen.extend(sequences)
         return np.array([0.9 if "CACGTG" in s else 0.1 for s in sequences])

@@ -36,7 +36,7 @@ class LinearToy(Estimator):
     def fit(self, train, valid=None, log_path=None):
         return self
 
-    def predict_proba(self, sequences):
+    def predict_bound(self, sequences):
         self.calls += 1
         logits = np.array(
             [
@@ -61,7 +61,7 @@ class PlantedToy(LinearToy):
         self.motif = motif
         self.motif_rc = reverse_complement(motif)
 
-    def predict_proba(self, sequences):
+    def predict_bound(self, sequences):
         self.calls += 1
         return np.array(
             [0.95 if self.motif in s or self.motif_rc in s else 0.05 for s in sequences]

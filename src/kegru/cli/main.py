@@ -49,6 +49,7 @@ COMMANDS = [
     "scan",
     "variants",
     "info",
+    "export",
     "import-lsgkm",
     "demo",
 ]

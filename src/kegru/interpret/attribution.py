@@ -1,6 +1,6 @@
 """Attribution: how much each base of a sequence drives a model's prediction.
 
-Works on any :class:`~kegru.models.base.Estimator` through ``predict_proba`` only, so every
+Works on any :class:`~kegru.models.base.Estimator` through ``predict_bound`` only, so every
 model family (KEGRU, CNNs, gkm-SVM) is attributed the same way. Effects are measured on
 the log-odds scale, where a strong site's effect does not vanish in the sigmoid's
 saturated tail.
@@ -80,7 +80,7 @@ def saturation_mutagenesis(
     sequences : list of str, length n
         Upper-case DNA; lengths may differ.
     batch_size : int
-        Sequences whose mutants (about 3L each) go into one ``predict_proba`` call.
+        Sequences whose mutants (about 3L each) go into one ``predict_bound`` call.
     max_bases : int
         Fewer sequences go into a call when their mutants would hold more bases than
         this (bounds memory for long sequences).
@@ -114,7 +114,7 @@ def saturation_mutagenesis(
         for mutants, _, _ in pieces:
             inputs.extend(mutants)
         # One call per batch: every reference and every mutant of the batch together.
-        predicted = estimator.predict_proba(inputs)
+        predicted = estimator.predict_bound(inputs)
         references = log_odds(predicted[: len(batch)])
         scores[first : first + len(batch)] = predicted[: len(batch)]
         offset = len(batch)

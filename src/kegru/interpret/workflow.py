@@ -22,6 +22,10 @@ This module runs them on a FASTA file and writes the results.
 ``modisco_motifs.meme``, ``modisco_matches.tsv``  with ``--modisco``: TF-MoDISco-lite's
                           patterns and their matches
 ``report.html``           every motif's logo beside its best match's logo, with p values
+
+With ``--method deepliftshap`` or ``integrated-gradients`` (:mod:`kegru.interpret.gradients`)
+``ism`` holds each base's hypothetical contribution minus the own base's, ``importance`` the
+own base's contribution, and ``summary.json`` the method and its convergence deltas.
 """
 
 from __future__ import annotations
@@ -104,6 +108,7 @@ def interpret_file(
     motif_db: str | Path | None = None,
     modisco: bool = False,
     progress: bool = False,
+    method: str = "ism",
 ) -> dict[str, Any]:
     """Interpret a saved model on a FASTA file; write arrays, logos, motifs and matches.
 
@@ -123,7 +128,7 @@ def interpret_file(
     motifs : bool
         Discover motifs and match them against JASPAR.
     batch_size : int
-        Sequences per ``predict_proba`` call (each brings its ~3L mutants).
+        Sequences per ``predict_bound`` call (each brings its ~3L mutants).
     jaspar_taxa : tuple of str
         JASPAR CORE taxonomic groups to match against (``vertebrates``, ``fungi``,
         ``insects``, ``plants``, ``nematodes``, ``urochordates``).
@@ -139,6 +144,9 @@ def interpret_file(
         Also run TF-MoDISco-lite on the attributions (optional extra ``kegru[modisco]``).
     progress : bool
         Show a progress bar counted in sequences.
+    method : str
+        ``ism`` (saturation mutagenesis, every family), ``deepliftshap`` or
+        ``integrated-gradients`` (neural families; :mod:`kegru.interpret.gradients`).
 
     Returns
     -------
@@ -152,7 +160,15 @@ def interpret_file(
     estimator = load_model(model_dir, device=device, threads=threads)
     records, n_total = _read_records(fasta, estimator.min_length, max_sequences)
     sequences = [centre_crop(s, window) for s in records.sequences]
-    result = interpret_sequences(estimator, records.names, sequences, batch_size, progress)
+    attribution: dict[str, Any] = {}
+    if method == "ism":
+        result = interpret_sequences(estimator, records.names, sequences, batch_size, progress)
+    else:
+        from kegru.interpret.gradients import gradient_interpretation
+
+        result, attribution = gradient_interpretation(
+            estimator, records.names, sequences, method, batch_size, progress
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     result.save(out_dir / "importance.npz")
     write_modisco_inputs(result, out_dir)
@@ -165,6 +181,7 @@ def interpret_file(
         "window": window,
         "attention": result.attention is not None,
         "logos": _draw_top_logos(result, top, out_dir),
+        **attribution,
     }
     if motifs:
         summary.update(discover_and_match(result, out_dir, tuple(jaspar_taxa), motif_db, modisco))

@@ -7,7 +7,9 @@ classifiers (:class:`sklearn.base.BaseEstimator`): ``__init__`` stores parameter
 work, ``fit`` returns ``self``, learned state ends in ``_``, ``classes_`` is ``[0, 1]``,
 ``predict`` thresholds P(bound) at 0.5 and ``decision_function`` gives its log-odds, so
 ``GridSearchCV`` and ``cross_val_score`` run on a list of sequences with 0/1 labels.
-Unlike scikit-learn's classifiers, ``predict_proba`` returns P(bound) only, shape (n,).
+``predict_proba`` follows scikit-learn's contract, shape (n, 2): P(unbound), P(bound), so its
+probability scorers (``neg_log_loss``) and ``CalibratedClassifierCV`` work;
+``predict_bound`` gives P(bound) alone, shape (n,), what the rest of the package uses.
 
 Parameters are hyper-parameters (what the model is: each family's ``defaults``, saved
 with it) or run settings (how and where it runs: :mod:`kegru.models.run_settings`, chosen
@@ -24,7 +26,7 @@ import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -37,6 +39,9 @@ from kegru.models.registry import MODEL_FAMILIES
 from kegru.models.run_settings import RUN_SETTING_RULES, RUN_SETTINGS, check_device
 from kegru.train.metrics import log_odds
 
+if TYPE_CHECKING:
+    import torch
+
 
 class Estimator(ClassifierMixin, BaseEstimator):
     """Base class of all model families.
@@ -46,7 +51,7 @@ class Estimator(ClassifierMixin, BaseEstimator):
     keyword parameters are those and the :data:`RUN_SETTINGS`. Unknown names are an
     :class:`InputError`; values are checked by :meth:`check_param_values` and
     :meth:`_check_params` in :func:`make_estimator`, :meth:`fit` and :meth:`load`.
-    Subclasses implement ``_fit``, ``predict_proba``, ``_save_state`` and
+    Subclasses implement ``_fit``, ``predict_bound``, ``_save_state`` and
     ``_load_state``.
     """
 
@@ -231,17 +236,44 @@ class Estimator(ClassifierMixin, BaseEstimator):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ prediction
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """Return P(bound) for each sequence, shape=(n,), dtype float64."""
         raise NotImplementedError
 
+    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+        """Class probabilities as scikit-learn's classifiers give them, shape=(n, 2).
+
+        Column 0 is P(unbound), column 1 P(bound) (the order of ``classes_``), so
+        probability scorers (``neg_log_loss``, ``brier_score_loss``) and
+        ``CalibratedClassifierCV`` work. :meth:`predict_bound` gives column 1 alone.
+        """
+        bound = np.asarray(self.predict_bound(sequences), dtype=np.float64)
+        return np.column_stack([1.0 - bound, bound])
+
     def decision_function(self, sequences: list[str]) -> np.ndarray:
         """Log-odds of P(bound), shape=(n,) (what scikit-learn's AUC scorer ranks)."""
-        return log_odds(self.predict_proba(sequences))
+        return log_odds(self.predict_bound(sequences))
 
     def predict(self, sequences: list[str]) -> np.ndarray:
         """Predicted class (0 or 1) of each sequence, shape=(n,): P(bound) >= 0.5."""
-        return (self.predict_proba(sequences) >= 0.5).astype(np.int64)
+        return (self.predict_bound(sequences) >= 0.5).astype(np.int64)
+
+    def onehot_module(self) -> torch.nn.Module:
+        """A ``torch.nn.Module`` scoring one-hot DNA as this model does (neural families).
+
+        It takes float one-hot ``(N, 4, L)`` (channels A, C, G, T, as tangermeme) and returns
+        logits ``(N, 1)``, so tangermeme and captum apply to it. The families that are not
+        neural networks (gkm-SVM, GC content) have none.
+
+        Raises
+        ------
+        InputError
+            For a family without a one-hot module.
+        """
+        raise InputError(
+            f"model '{self.family}' is not a neural network: it has no one-hot module "
+            "(tangermeme, captum and export need one of kegru, deepbind, cnn_zh)"
+        )
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:

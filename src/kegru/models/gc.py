@@ -124,7 +124,7 @@ class GcEstimator(Estimator):
         self.coefficients_ = model.coef_[0].astype(np.float64)
         self.intercept_ = float(model.intercept_[0])
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,)."""
         return expit(self._features(sequences) @ self.coefficients_ + self.intercept_)
 

@@ -60,11 +60,11 @@ def predict_strands(
     """
     sequences = list(sequences)
     if not scores_both_strands(estimator, strand):
-        return np.asarray(estimator.predict_proba(sequences), dtype=np.float64)
+        return np.asarray(estimator.predict_bound(sequences), dtype=np.float64)
     n = len(sequences)
     # One call for both strands: the model batches them together.
     both = np.asarray(
-        estimator.predict_proba(sequences + [reverse_complement(s) for s in sequences]),
+        estimator.predict_bound(sequences + [reverse_complement(s) for s in sequences]),
         dtype=np.float64,
     )
     forward, reverse = both[:n], both[n:]

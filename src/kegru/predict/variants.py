@@ -120,7 +120,7 @@ def score_variants(
     window : int
         Window width in bp.
     batch_size : int
-        Alleles per ``predict_proba`` call.
+        Alleles per ``predict_bound`` call.
     strand : str
         ``forward``, ``mean`` or ``max`` (:mod:`kegru.predict.strands`).
     regions : str or Path, optional

@@ -252,7 +252,7 @@ def _validation_metrics(
     """
     if valid is None or len(np.unique(valid.labels)) < 2:
         return {"valid_auc": None, "valid_aps": None, "converged": None}
-    metrics = binary_metrics(valid.labels, estimator.predict_proba(valid.sequences))
+    metrics = binary_metrics(valid.labels, estimator.predict_bound(valid.sequences))
     converged = metrics["auc"] >= CONVERGENCE_AUC
     if not converged:
         logger.warning(
@@ -269,7 +269,7 @@ def _score_test_set(
     estimator: Estimator, test: LabelledSequences, out_dir: Path, name: str
 ) -> np.ndarray:
     """Score the test set; write its predictions and ROC/PR curves; return the scores."""
-    scores = estimator.predict_proba(test.sequences)
+    scores = estimator.predict_bound(test.sequences)
     check_finite_scores(scores, None, test.names)
     write_text(out_dir / "test_predictions.tsv", _predictions_table(test, scores))
     plot_roc_pr(test.labels, scores, out_dir, title=name)
@@ -304,7 +304,7 @@ def evaluate_model(
     estimator = load_model(model_dir, device=device, threads=threads)
     labelled = with_negatives(read_labelled(data, format=format), seed)
     estimator_check_lengths(estimator, labelled)
-    scores = estimator.predict_proba(labelled.sequences)
+    scores = estimator.predict_bound(labelled.sequences)
     check_finite_scores(scores, Path(model_dir), labelled.names)
     metrics = {
         **binary_metrics(labelled.labels, scores),

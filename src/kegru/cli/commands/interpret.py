@@ -50,6 +50,13 @@ def add_parser(subparsers) -> None:
         help="also run TF-MoDISco-lite on the attributions (pip install 'kegru[modisco]')",
     )
     parser.add_argument(
+        "--method",
+        default="ism",
+        choices=("ism", "deepliftshap", "integrated-gradients"),
+        help="attribution: ism (saturation mutagenesis, every family; default), deepliftshap "
+        "(tangermeme) or integrated-gradients (captum), the neural families only",
+    )
+    parser.add_argument(
         "--window",
         type=int,
         default=None,
@@ -83,8 +90,14 @@ def run(args: argparse.Namespace) -> int:
         motif_db=args.motif_db,
         modisco=args.modisco,
         progress=not args.quiet,
+        method=args.method,
     )
     print(f"interpreted {summary['n_sequences']} sequences; results in {args.out}")
+    if "convergence_delta_mean" in summary:
+        print(
+            f"{args.method}: mean |convergence delta| {summary['convergence_delta_mean']:.3g} "
+            f"(mean |output change| {summary['output_change_mean']:.3g})"
+        )
     for motif in summary.get("motifs", []) + summary.get("modisco_motifs", []):
         print(
             f"{motif['motif']}\t{motif['consensus']}\t{motif['n_seqlets']} seqlets\t"

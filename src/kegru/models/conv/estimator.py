@@ -131,12 +131,18 @@ class ConvEstimator(TorchEstimator):
         self.network_ = self._new_network()
         self._fit_network(self._encode(train.sequences), train.labels, valid, log_path)
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); sequences may differ in length."""
         sequences = list(sequences)
         if not sequences:
             return np.zeros(0)
         return self._predict_network(sequences)
+
+    def onehot_module(self) -> torch.nn.Module:
+        """This model over one-hot ``(N, 4, L)``, logits ``(N, 1)`` (see :mod:`.onehot_module`)."""
+        from kegru.models.conv.onehot_module import ConvOnehotModule
+
+        return ConvOnehotModule(self.network_)
 
     # ------------------------------------------------------------------ persistence
     def _save_state(self, directory: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ the Gram matrix (3.6 GB at n = 30,000).
 
 Linear kernels score through one table over all l-mers (the model collapsed, as LS-GKM's
 ``gkmpredict`` does); the RBF kernels compare each sequence with every support vector.
-``predict_proba`` returns the logistic sigmoid of the SVM decision value: a monotone map,
+``predict_bound`` returns the logistic sigmoid of the SVM decision value: a monotone map,
 so rankings (AUC, APS) are the SVM's own, but not a calibrated probability. Non-ACGT bases
 read as ``A``, as in LS-GKM.
 
@@ -273,7 +273,7 @@ class GkmSvmEstimator(Estimator):
             self._table = linear_table(self.support_sequences_, self.coefficients_, spec)
         return table_scores(sequences, self._table, spec) + self.bias_
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """Sigmoid of the decision value, shape=(n,): ranks as the SVM, not calibrated."""
         return expit(self.decision_function(sequences))
 

@@ -325,13 +325,19 @@ class KegruEstimator(TorchEstimator):
             if not name.startswith(("dense.", "attention."))
         }
 
-    def predict_proba(self, sequences: list[str]) -> np.ndarray:
+    def predict_bound(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence, shape=(n,); any length >= k."""
         sequences = list(sequences)
         if not self.params["average_phases"] or self.tokenizer_.stride == 1:
             return self._predict_strands(sequences)
         tokenizer = self.tokenizer_
         return mean_over_phases(sequences, tokenizer.stride, tokenizer.k, self._predict_strands)
+
+    def onehot_module(self) -> nn.Module:
+        """This model over one-hot ``(N, 4, L)``, logits ``(N, 1)`` (see :mod:`.onehot_module`)."""
+        from kegru.models.kegru.onehot_module import kegru_onehot_module
+
+        return kegru_onehot_module(self)
 
     def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
