@@ -31,7 +31,10 @@ def scan(tmp_path):
     scores[(centres >= 600) & (centres <= 700)] = 0.9
     scores[(centres >= 1500) & (centres <= 1550)] = 0.6
     scores[centres == 1150] = 0.95
-    lines = [f"chr1\t{c - STEP // 2}\t{c + STEP // 2}\t{s:.5f}" for c, s in zip(centres, scores)]
+    lines = [
+        f"chr1\t{c - STEP // 2}\t{c + STEP // 2}\t{s:.5f}"
+        for c, s in zip(centres, scores, strict=True)
+    ]
     (tmp_path / "s.bedGraph").write_text("\n".join(lines) + "\n")
     (tmp_path / "s.chrom.sizes").write_text("chr1\t2000\n")
     (tmp_path / "regions.bed").write_text("chr1\t600\t700\nchr1\t1500\t1550\nchr2\t5\t50\n")
