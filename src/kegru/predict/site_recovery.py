@@ -208,7 +208,9 @@ def best_threshold(table: dict[str, Any]) -> float:
     return best["threshold"]
 
 
-def genome_probability(p: float | np.ndarray, train_share: float, genome_share: float):
+def genome_probability(
+    p: float | np.ndarray, train_share: float, genome_share: float
+) -> float | np.ndarray:
     """Rescale P(bound) learnt at ``train_share`` bound to a setting with ``genome_share``.
 
     Bayes' rule on the odds: the model's odds are the training prior's odds times the
