@@ -148,9 +148,8 @@ def _stated(pattern: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_the_numbers_in_the_text_are_the_runs(run, shared_data):
+def test_the_data_and_model_numbers_in_the_text_are_the_runs(run, shared_data):
     pho4, _, _ = run
-    from kegru.predict.site_recovery import genome_probability, site_recovery, threshold_table
 
     regions = shared_data / "yeast_pho4" / "pho4_chip_bound_regions_sacCer3.bed"
     metrics = json.loads((pho4 / "model" / "metrics.json").read_text())
@@ -177,7 +176,11 @@ def test_the_numbers_in_the_text_are_the_runs(run, shared_data):
     assert (int(low.replace(",", "")), int(high.replace(",", ""))) == (min(lengths), max(lengths))
     (mb,) = _stated(r"16 chromosomes, (\d+(?:\.\d+)?) Mb")
     assert float(mb) == round(manifest["genome"]["bp"] / 1e6, 1)
-    # Interpretation: the motif and its matches.
+
+
+@pytest.mark.slow
+def test_the_motif_and_variant_numbers_in_the_text_are_the_runs(run):
+    pho4, _, _ = run
     matches = (pho4 / "interpret" / "motif_matches.tsv").read_text().splitlines()
     rows = {row.split("\t")[4]: row.split("\t") for row in matches[1:] if row.startswith("motif_1")}
     seqlets, nuc_p, pho4_p = _stated(
@@ -187,7 +190,24 @@ def test_the_numbers_in_the_text_are_the_runs(run, shared_data):
     assert int(seqlets) == summary["motifs"][0]["n_seqlets"]
     assert rows["nuc-1"][2] == "1" and rows["PHO4"][2] == "2"  # the page's order of matches
     assert within(nuc_p, rows["nuc-1"][6]) and within(pho4_p, rows["PHO4"][6])
-    # The scan: recovery at 0.5 and at the threshold chosen on validation chromosomes.
+    # Variants: broken E-boxes drop P; the control does not move it.
+    effects = [row.split("\t") for row in (pho4 / "ebox_effects.tsv").read_text().splitlines()]
+    ebox = [(float(r[7]), float(r[8])) for r in effects[1:] if r[2].startswith("ebox_")]
+    low_ref, high_ref, alt_below = _stated(
+        r"drops P\(bound\) from (\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) to below (\d+(?:\.\d+)?)"
+    )
+    assert within(low_ref, str(min(r for r, _ in ebox)))
+    assert within(high_ref, str(max(r for r, _ in ebox)))
+    assert max(a for _, a in ebox) < float(alt_below)
+
+
+@pytest.mark.slow
+def test_the_scan_numbers_in_the_text_are_the_runs(run, shared_data):
+    """Recovery at 0.5 and at the threshold chosen on validation chromosomes."""
+    pho4, _, _ = run
+    from kegru.predict.site_recovery import genome_probability, site_recovery, threshold_table
+
+    regions = shared_data / "yeast_pho4" / "pho4_chip_bound_regions_sacCer3.bed"
     valid = threshold_table(pho4 / "scan" / "valid.bedGraph", regions, 301)
     (share,) = _stated(r"on the validation chromosomes \*\*([\d.]+%)\*\* of windows")
     assert within(share, f"{100 * valid['bound_share']}%")
@@ -221,12 +241,3 @@ def test_the_numbers_in_the_text_are_the_runs(run, shared_data):
     )
     assert within(p_chosen, str(genome_probability(best, 0.25, valid["bound_share"])))
     assert within(p_half, str(genome_probability(0.5, 0.25, valid["bound_share"])))
-    # Variants: broken E-boxes drop P; the control does not move it.
-    effects = [row.split("\t") for row in (pho4 / "ebox_effects.tsv").read_text().splitlines()]
-    ebox = [(float(r[7]), float(r[8])) for r in effects[1:] if r[2].startswith("ebox_")]
-    low_ref, high_ref, alt_below = _stated(
-        r"drops P\(bound\) from (\d+(?:\.\d+)?)-(\d+(?:\.\d+)?) to below (\d+(?:\.\d+)?)"
-    )
-    assert within(low_ref, str(min(r for r, _ in ebox)))
-    assert within(high_ref, str(max(r for r, _ in ebox)))
-    assert max(a for _, a in ebox) < float(alt_below)
