@@ -137,6 +137,12 @@ def test_window_defaults_to_the_training_length(tiny_model, tmp_path, capsys):
     assert summary["window"] == LENGTH
     with np.load(interpret_out / "importance.npz") as arrays:
         assert arrays["lengths"].tolist() == [LENGTH]
+    # Without motifs the report still shows the model (its metrics) and says where it is.
+    assert (
+        summary["report"] == "report.html"
+        and "<h2>Model " in (interpret_out / "report.html").read_text()
+    )
+    assert f"report: {interpret_out}/report.html" in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- devices

@@ -50,3 +50,19 @@ def test_page_rows_use_the_best_match_in_its_orientation(tmp_path, monkeypatch):
     assert [title for title, _ in drawn] == ["motif<1>", "MA0058.1 MAX", "motif_2"]
     np.testing.assert_array_equal(drawn[1][1], PPM[::-1, ::-1])  # the '-' match: reversed
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_the_page_shows_the_model_metrics_and_the_importance_logos(tmp_path):
+    logo = tmp_path / "rank01_a.png"
+    logo.write_bytes(PNG + b"logo")
+    metrics = {"dataset": "pho4_regions", "model": "kegru", "auc": 0.96531, "n_test": 68}
+    context = report.ReportContext("model", metrics, [("chrIII:1-301", 0.987, logo)])
+    page = write_motif_report(tmp_path / "report.html", [], "kegru interpret", context).read_text()
+    assert "<h2>Model model</h2>" in page
+    assert "<th>data set</th><td>pho4_regions</td>" in page
+    assert (
+        "<th>test AUC</th><td>0.9653</td>" in page and "<th>test sequences</th><td>68</td>" in page
+    )
+    assert "<h3>chrIII:1-301: P(bound) = 0.987</h3>" in page
+    assert page.count("data:image/png;base64,") == 1
+    assert "Tomtom" not in page  # no motif section, no motif explanation

@@ -30,3 +30,22 @@ def test_save_png_closes_the_figure_when_writing_fails(tmp_path):
     with pytest.raises(OSError):
         save_png(figure, blocker / "figure.png")
     assert figure.number not in plt.get_fignums()
+
+
+def test_titles_name_the_data_set_model_metric_and_n(tmp_path, monkeypatch):
+    import kegru.train.plots as plots
+
+    titles = []
+
+    def keep_title(figure, path, dpi=110):
+        titles.append(figure.axes[0].get_title())
+        plt.close(figure)
+        return path
+
+    monkeypatch.setattr(plots, "save_png", keep_title)
+    labels = np.repeat([0, 0, 0, 1], 5)
+    scores = np.linspace(0, 1, 20)
+    plot_roc_pr(labels, scores, tmp_path, title="Pho4, kegru (default)")
+    roc, pr = titles
+    assert roc.startswith("Pho4, kegru (default)\nROC AUC = ") and "(n = 20, 5 bound)" in roc
+    assert pr.startswith("Pho4, kegru (default)\nPR APS = ") and "(n = 20, 5 bound)" in pr

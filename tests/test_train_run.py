@@ -109,3 +109,23 @@ def test_load_dataset_spec_splits_as_prepare_data(tmp_path):
     assert np.array_equal(from_spec.split, direct.split)
     assert from_spec.train.names == direct.train.names
     assert len(from_spec.test) == np.sum(direct.split == "test") > 0
+
+
+def test_a_prepare_directory_names_the_run_and_its_negatives_alike(tmp_path):
+    import json
+
+    from kegru.train.run import evaluate_model
+
+    folder = tmp_path / "pho4" / "data"
+    folder.mkdir(parents=True)
+    for seed, split in enumerate(("train", "valid", "test")):
+        write_gc_data(folder / f"{split}.csv", n=60, seed=seed)
+    manifest = {"inputs": {"peaks": {"file": "pho4.bed"}}, "parameters": {"negatives": "genomic"}}
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    metrics = train_and_evaluate(DataOptions(folder), tmp_path / "m", model="gc", run=QUIET)
+    card = read_config(tmp_path / "m")["training"]
+    assert metrics["dataset"] == card["dataset"] == "pho4"  # not the folder's name, "data"
+    assert metrics["negatives"] == card["negatives"] == "genomic (kegru prepare)"
+    assert metrics["test_negatives"] == card["test_negatives"] == "genomic (kegru prepare)"
+    evaluated = evaluate_model(tmp_path / "m", folder / "test.csv")
+    assert (evaluated["dataset"], evaluated["negatives"]) == ("pho4", "genomic (kegru prepare)")

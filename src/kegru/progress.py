@@ -31,18 +31,16 @@ def progress_bar(
     enabled : bool
         False gives a bar that prints nothing (its ``update`` still works); True shows it
         on a terminal (always with ``KEGRU_PROGRESS=always``).
+    **options
+        Further tqdm options (``leave``, ``initial``, ``unit_scale`` ...).
     """
     disable: bool | None = True
     if enabled:
         disable = False if os.environ.get("KEGRU_PROGRESS") == "always" else None
-    return tqdm(
-        total=total,
-        desc=desc,
-        unit=unit,
-        unit_scale=True,
-        disable=disable,
-        file=sys.stderr,
-        dynamic_ncols=True,
-        mininterval=0.5,
-        **options,
-    )
+    settings: dict[str, Any] = {
+        "unit_scale": True,
+        "dynamic_ncols": True,
+        "mininterval": 0.5,
+        **options,  # a caller counting a few items (epochs, trials) turns unit_scale off
+    }
+    return tqdm(total=total, desc=desc, unit=unit, disable=disable, file=sys.stderr, **settings)

@@ -13,7 +13,8 @@ This module runs them on a FASTA file and writes the results.
                           ``importance`` (n, L) and, for attention models, ``attention``
                           (n, L); positions past a sequence's end hold NaN
 ``scores.tsv``            name, length, score (P(bound)) of every sequence
-``logos/rankNN_NAME.png`` importance logos of the top-scoring sequences
+``logos/rankNN_NAME.png`` importance logos of the top-scoring sequences, zoomed on the
+                          strongest site (:mod:`kegru.interpret.logos`)
 ``onehot.npz``, ``hypothetical.npz``  the sequences and hypothetical contributions,
                           shape (N, 4, L), as TF-MoDISco-lite reads them
                           (:mod:`kegru.interpret.modisco`)
@@ -21,7 +22,8 @@ This module runs them on a FASTA file and writes the results.
 ``motif_matches.tsv``     their best JASPAR (or ``--motif-db``) matches (Tomtom p-values)
 ``modisco_motifs.meme``, ``modisco_matches.tsv``  with ``--modisco``: TF-MoDISco-lite's
                           patterns and their matches
-``report.html``           every motif's logo beside its best match's logo, with p values
+``report.html``           the model's metrics, the importance logos with their scores and
+                          every motif's logo beside its best match's logo, with p values
 
 With ``--method deepliftshap`` or ``integrated-gradients`` (:mod:`kegru.interpret.gradients`)
 ``ism`` holds each base's hypothetical contribution minus the own base's, ``importance`` the
@@ -30,6 +32,7 @@ own base's contribution, and ``summary.json`` the method and its convergence del
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -38,10 +41,11 @@ import numpy as np
 
 from kegru.atomic import write_json, write_text
 from kegru.data.fasta import read_fasta
-from kegru.data.sequences import BASES, LabelledSequences
+from kegru.data.sequences import LabelledSequences
 from kegru.errors import InputError
-from kegru.interpret.attribution import Interpretation, interpret_sequences, weighted_onehot
+from kegru.interpret.attribution import Interpretation, interpret_sequences
 from kegru.interpret.discovery import discover_motifs
+from kegru.interpret.logos import plot_importance_logo
 from kegru.interpret.matching import (
     JASPAR_TAX_GROUPS,
     match_jaspar,
@@ -51,33 +55,9 @@ from kegru.interpret.matching import (
 )
 from kegru.interpret.modisco import modisco_arrays, run_modisco, write_modisco_inputs
 from kegru.interpret.motifs import meme_text
-from kegru.interpret.report import MotifSection, write_motif_report
+from kegru.interpret.report import MotifSection, ReportContext, write_motif_report
 from kegru.models.base import load_model
 from kegru.train.model_card import default_window
-
-
-def plot_importance_logo(
-    sequence: str, importance: np.ndarray, path: str | Path, title: str = ""
-) -> Path:
-    """Draw the importance logo of one sequence into a PNG (written atomically)."""
-    import logomaker
-    import pandas as pd
-
-    from kegru.train.plots import plt, save_png
-
-    frame = pd.DataFrame(weighted_onehot(sequence, importance), columns=list(BASES))
-    width = min(40.0, max(6.0, len(sequence) / 6))
-    figure, axis = plt.subplots(figsize=(width, 2.2))
-    try:
-        logomaker.Logo(frame, ax=axis, color_scheme="classic")
-        axis.set_ylabel("importance\n(log-odds)")
-        axis.set_xlabel("position")
-        axis.set_title(title, fontsize=9)
-        figure.tight_layout()
-    except BaseException:
-        plt.close(figure)
-        raise
-    return save_png(figure, Path(path), dpi=90)
 
 
 def centre_crop(sequence: str, window: int | None) -> str:
@@ -183,8 +163,16 @@ def interpret_file(
         "logos": _draw_top_logos(result, top, out_dir),
         **attribution,
     }
+    context = _report_context(model_dir, result, top, [out_dir / p for p in summary["logos"]])
     if motifs:
-        summary.update(discover_and_match(result, out_dir, tuple(jaspar_taxa), motif_db, modisco))
+        summary.update(
+            discover_and_match(
+                result, out_dir, tuple(jaspar_taxa), motif_db, modisco, context=context
+            )
+        )
+    else:
+        title = f"kegru interpret: {context.model}"
+        summary["report"] = write_motif_report(out_dir / "report.html", [], title, context).name
     write_json(out_dir / "summary.json", summary)
     return summary
 
@@ -223,12 +211,31 @@ def _draw_top_logos(result: Interpretation, top: int, out_dir: Path) -> list[str
     return logos
 
 
+def _report_context(
+    model_dir: str | Path, result: Interpretation, top: int, logos: list[Path]
+) -> ReportContext:
+    """The model's metrics (its ``metrics.json``) and the drawn logos with their scores."""
+    metrics: dict[str, Any] = {}
+    try:
+        metrics = json.loads((Path(model_dir) / "metrics.json").read_text())
+    except (OSError, ValueError):
+        pass  # a model without metrics (imported from LS-GKM) still gets its report
+    shown = [(result.names[i], float(result.scores[i])) for i in result.top(top)]
+    return ReportContext(
+        Path(model_dir).name,
+        metrics if isinstance(metrics, dict) else {},
+        [(name, score, path) for (name, score), path in zip(shown, logos, strict=True)],
+    )
+
+
 def discover_and_match(
     interpretation: Interpretation,
     out_dir: str | Path,
     tax_groups: tuple[str, ...] = JASPAR_TAX_GROUPS,
     motif_db: str | Path | None = None,
     modisco: bool = False,
+    *,
+    context: ReportContext | None = None,
 ) -> dict[str, Any]:
     """Discover motifs, match them, write the files and ``report.html``; return a summary.
 
@@ -236,7 +243,8 @@ def discover_and_match(
     ``modisco``, ``modisco_motifs.meme`` and ``modisco_matches.tsv`` (TF-MoDISco-lite's
     patterns, :mod:`kegru.interpret.modisco`); matches are against ``motif_db`` (a MEME file) or
     JASPAR CORE's ``tax_groups``. ``report.html`` shows every motif's logo beside its best
-    match's (:mod:`kegru.interpret.report`).
+    match's (:mod:`kegru.interpret.report`), after the model's metrics and importance logos
+    where ``context`` gives them.
 
     Returns
     -------
@@ -261,7 +269,7 @@ def discover_and_match(
         sections.append(MotifSection("TF-MoDISco-lite patterns", found, found_rows, by_id))
         summary["modisco_motifs"] = motif_summary(found, found_rows)
     report = write_motif_report(
-        out_dir / "report.html", sections, f"Motifs matched against {database}"
+        out_dir / "report.html", sections, f"Motifs matched against {database}", context
     )
     summary["report"] = report.name
     return summary

@@ -179,16 +179,17 @@ class _StudyProgress:
     def __init__(
         self, name: str, n_trials: int, n_todo: int, failed: int, slots: int, enabled: bool
     ):
-        from tqdm.auto import tqdm
+        from kegru.progress import progress_bar
 
         self.slots, self.remaining, self.failed = slots, n_todo, failed
         self.done = n_trials - n_todo - failed
-        self.bar = tqdm(
-            total=n_trials,
+        self.bar = progress_bar(
+            n_trials,
+            f"study {name}",
+            "trial",
+            enabled=enabled,
             initial=n_trials - n_todo,
-            disable=not enabled,
-            unit="trial",
-            desc=f"study {name}",
+            unit_scale=False,
         )
         self._show()
 

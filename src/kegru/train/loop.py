@@ -312,12 +312,12 @@ class _WeightAverage:
 
 
 class _EpochProgress:
-    """A tqdm bar over epochs showing the training loss and validation AUC."""
+    """A bar over epochs showing the training loss and validation AUC (terminal only)."""
 
     def __init__(self, epochs: int):
-        from tqdm.auto import tqdm
+        from kegru.progress import progress_bar
 
-        self.bar = tqdm(total=epochs, desc="epochs", unit="epoch")
+        self.bar = progress_bar(epochs, "epochs", "epoch", unit_scale=False)
 
     def update(self, row: dict) -> None:
         self.bar.set_postfix(

@@ -34,6 +34,7 @@ import numpy as np
 from kegru.errors import InputError
 from kegru.genome.reference import sha256_file
 from kegru.models.model_dir import read_config
+from kegru.train.dataset_info import negatives_provenance
 
 #: Packages whose versions are recorded in the card (those that change what is learned).
 PACKAGES = (
@@ -141,11 +142,9 @@ def training_card(
     lengths = np.asarray(lengths, dtype=np.int64)
     values, counts = np.unique(lengths, return_counts=True)
     prepared = _prepared_from(train) if Path(train).is_dir() else None
-    kind = ((prepared or {}).get("parameters") or {}).get("negatives")
-    if kind and negatives == "file":
-        # A kegru prepare directory: its manifest says how the negatives were made.
-        negatives = f"{kind} (kegru prepare)"
-        test_negatives = negatives if test is None else test_negatives
+    # Files of a kegru prepare directory: its manifest says how the negatives were made.
+    negatives = negatives_provenance(train, negatives)
+    test_negatives = negatives_provenance(train if test is None else test, test_negatives)
     return {
         "dataset": dataset,
         "inputs": input_records([train, test, negatives_path, test_negatives_path]),

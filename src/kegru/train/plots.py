@@ -34,18 +34,20 @@ def plot_roc_pr(
     out_dir : str or Path
         Existing folder the two PNGs are written into (atomically).
     title : str
-        Put before ``ROC`` / ``PR`` in each figure's title.
+        The figures' first title line: the data set (TF) and the model; the second line
+        gives the metric and n (sequences, bound ones).
     """
     out_dir = Path(out_dir)
     fpr, tpr, _ = roc_curve(labels, scores)
     precision, recall, _ = precision_recall_curve(labels, scores)
     metrics = binary_metrics(labels, scores)
+    n = f"n = {len(labels):,}, {int(np.sum(labels)):,} bound"
     roc = _curve(
         fpr,
         tpr,
         "False positive rate",
         "True positive rate",
-        f"{title} ROC (AUC = {metrics['auc']:.3f})",
+        f"{title}\nROC AUC = {metrics['auc']:.3f} ({n})",
         diagonal=True,
     )
     pr = _curve(
@@ -53,7 +55,7 @@ def plot_roc_pr(
         precision,
         "Recall",
         "Precision",
-        f"{title} PR (APS = {metrics['aps']:.3f})",
+        f"{title}\nPR APS = {metrics['aps']:.3f} ({n})",
         diagonal=False,
         baseline=float(np.mean(labels)),
     )
@@ -67,7 +69,8 @@ def _curve(x, y, xlabel, ylabel, title, diagonal, baseline=None):
         axes.plot([0, 1], [0, 1], ls="--", color="grey", lw=1)
     if baseline is not None:
         axes.axhline(baseline, ls="--", color="grey", lw=1)
-    axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=xlabel, ylabel=ylabel, title=title.strip())
+    axes.set(xlim=(0, 1), ylim=(0, 1.02), xlabel=xlabel, ylabel=ylabel)
+    axes.set_title(title.strip(), fontsize=9)
     figure.tight_layout()
     return figure
 

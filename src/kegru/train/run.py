@@ -44,6 +44,7 @@ from kegru.predict.files import estimator_check_lengths
 from kegru.predict.strands import (
     check_finite_scores,
 )
+from kegru.train.dataset_info import dataset_name, negatives_provenance
 from kegru.train.metrics import binary_metrics
 from kegru.train.model_card import training_card
 from kegru.train.options import DataOptions, OutputOptions, RunSettings
@@ -134,7 +135,8 @@ def train_and_evaluate(
         min_length=estimator.min_length,
         test_negatives_path=data.test_negatives_path,
     )
-    name = data.name or _dataset_name(data.train)
+    name = data.name or dataset_name(data.train)
+    card = _training_card(data, prepared, name, output.command_line)
     logger.info(
         "%s on %s: %d training, %d validation, %d test sequences (negatives: %s)",
         model,
@@ -142,9 +144,8 @@ def train_and_evaluate(
         len(prepared.train),
         0 if prepared.valid is None else len(prepared.valid),
         len(prepared.test),
-        prepared.negatives,
+        card["negatives"],
     )
-    card = _training_card(data, prepared, name, output.command_line)
     run_info = {
         "dataset": name,
         "model": model,
@@ -202,8 +203,9 @@ def _write_model_dir(
         "model": run_info["model"],
         "preset": estimator.get_params().get("preset"),
         "params": {k: v for k, v in estimator.get_params().items() if k != "verbose"},
-        "negatives": data.negatives,
-        "test_negatives": data.test_negatives,
+        # The model card's words, so that metrics.json and `kegru info` say the same.
+        "negatives": card["negatives"],
+        "test_negatives": card["test_negatives"],
         "n_train": len(data.train),
         "n_valid": 0 if data.valid is None else len(data.valid),
         "train_file": Path(train).name,
@@ -272,16 +274,14 @@ def _score_test_set(
     scores = estimator.predict_bound(test.sequences)
     check_finite_scores(scores, None, test.names)
     write_text(out_dir / "test_predictions.tsv", _predictions_table(test, scores))
-    plot_roc_pr(test.labels, scores, out_dir, title=name)
+    plot_roc_pr(test.labels, scores, out_dir, title=f"{name}, {_model_label(estimator)}")
     return scores
 
 
-def _dataset_name(path: str | Path) -> str:
-    name = Path(path).name
-    for suffix in (".gz", ".seq", ".csv", ".tsv", ".data", ".fa", ".fasta"):
-        name = name.removesuffix(suffix)
-    name = name.removesuffix("_AC")
-    return name or Path(path).resolve().name
+def _model_label(estimator: Estimator) -> str:
+    """The family, with its preset where it has one (``kegru (default)``)."""
+    preset = estimator.get_params().get("preset")
+    return f"{estimator.family} ({preset})" if preset else estimator.family
 
 
 def evaluate_model(
@@ -308,9 +308,9 @@ def evaluate_model(
     check_finite_scores(scores, Path(model_dir), labelled.names)
     metrics = {
         **binary_metrics(labelled.labels, scores),
-        "dataset": _dataset_name(data),
+        "dataset": dataset_name(data),
         "model": estimator.family,
-        "negatives": labelled.negatives,
+        "negatives": negatives_provenance(data, labelled.negatives),
         "data_file": Path(data).name,
         "version": __version__,
     }

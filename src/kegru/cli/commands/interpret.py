@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
             f"{motif['motif']}\t{motif['consensus']}\t{motif['n_seqlets']} seqlets\t"
             f"best match: {motif['best_match']}"
         )
-    if "report" in summary:
+    if "motif_database" in summary:
         print(f"motifs matched against {summary['motif_database']}: {args.out}/report.html")
+    elif "report" in summary:  # --no-motifs: the model and its logos
+        print(f"report: {args.out}/report.html")
     return 0

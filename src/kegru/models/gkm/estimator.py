@@ -238,14 +238,11 @@ class GkmSvmEstimator(Estimator):
 
     def _gram(self, sequences: list[str]) -> np.ndarray:
         """Normalised Gram matrix, float32, with a progress bar when ``verbose``."""
-        from tqdm.auto import tqdm
+        from kegru.progress import progress_bar
 
         n = len(sequences)
-        with tqdm(
-            total=n,
-            desc=f"gkm kernel ({n:,} x {n:,})",
-            unit=" rows",
-            disable=not self.params["verbose"],
+        with progress_bar(
+            n, f"gkm kernel ({n:,} x {n:,})", "rows", enabled=bool(self.params["verbose"])
         ) as bar:
             return gram_matrix(sequences, self.kernel_spec, progress=bar.update)
 
