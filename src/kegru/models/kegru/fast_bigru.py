@@ -58,17 +58,24 @@ def _recur(
     bias_hn: torch.Tensor,
     lengths: torch.Tensor,
     need_outputs: bool,
+    position_major: bool = False,
 ) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """Run both directions over rows of a gate-major projection ``table`` (see callers)."""
+    """Run both directions over rows of a projection ``table`` (see callers).
+
+    ``table`` is gate-major (row ``g * 2R + direction * R + r``, :func:`_gate_major`) or,
+    with ``position_major``, row ``r * 6 + g * 2 + direction`` (a ``(R, 6u)`` matrix viewed
+    as ``(6R, u)``, which needs no transposing copy).
+    """
     batch, width = forward_rows.shape
     units = gru.hidden_size
     uniform = bool(lengths.min() == width)
     device = forward_rows.device
-    offsets = (
-        torch.arange(3, device=device)[:, None] * 2 * n_rows
-        + torch.arange(2, device=device)[None, :] * n_rows
-    )  # (3, 2)
-    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None]
+    gates, directions = torch.arange(3, device=device), torch.arange(2, device=device)
+    if position_major:
+        scale, offsets = 6, gates[:, None] * 2 + directions[None, :]
+    else:
+        scale, offsets = 1, gates[:, None] * 2 * n_rows + directions[None, :] * n_rows  # (3, 2)
+    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None] * scale
     rows = rows + offsets[None, :, :, None]
     active = None
     if not uniform:
@@ -167,12 +174,15 @@ def bigru_from_inputs(
     hidden : torch.Tensor, shape=(2, B, units)
     """
     batch, width, features = inputs.shape
+    units = gru.hidden_size
     weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
-    # One (B * T, F) x (F, 2 * 3u) product for both directions, viewed as (2, B * T, 3u).
+    # One (B * T, F) x (F, 6u) product for both directions, its columns ordered gate, direction,
+    # unit: viewed as (6 B T, u) it is the position-major table, without a transposing copy
+    # of the (B T, 6u) projections (forwards or backwards), which cost as much as the product.
+    weight = weight_ih.view(2, 3, units, features).transpose(0, 1).reshape(6 * units, features)
+    bias = bias.view(2, 3, units).transpose(0, 1).reshape(6 * units)
     flat = inputs.reshape(batch * width, features)
-    projections = torch.addmm(bias.reshape(-1), flat, weight_ih.reshape(-1, features).T)
-    projections = projections.view(batch * width, 2, -1).transpose(0, 1)
-    table = _gate_major(projections, gru.hidden_size)
+    table = torch.addmm(bias, flat, weight.T).view(6 * batch * width, units)
     positions = torch.arange(width, device=inputs.device)[None, :]
     starts = torch.arange(batch, device=inputs.device)[:, None] * width
     forward_rows = starts + positions
@@ -190,6 +200,7 @@ def bigru_from_inputs(
         bias_hn,
         lengths,
         need_outputs,
+        position_major=True,
     )
 
 
