@@ -181,15 +181,17 @@ def bigru_from_inputs(
     # of the (B T, 6u) projections (forwards or backwards), which cost as much as the product.
     weight = weight_ih.view(2, 3, units, features).transpose(0, 1).reshape(6 * units, features)
     bias = bias.view(2, 3, units).transpose(0, 1).reshape(6 * units)
-    flat = inputs.reshape(batch * width, features)
+    # Time-major rows (t * B + b): each step gathers one contiguous block of the table, not
+    # B rows T apart (at batch 1,000 the table is tens of MB, far beyond the caches).
+    flat = inputs.transpose(0, 1).reshape(width * batch, features)
     table = torch.addmm(bias, flat, weight.T).view(6 * batch * width, units)
-    positions = torch.arange(width, device=inputs.device)[None, :]
-    starts = torch.arange(batch, device=inputs.device)[:, None] * width
+    positions = torch.arange(width, device=inputs.device)[None, :] * batch
+    starts = torch.arange(batch, device=inputs.device)[:, None]
     forward_rows = starts + positions
     if bool(lengths.min() == width):
         backward_rows = starts + positions.flip(1)
     else:
-        backward_rows = starts + _reverse_index(lengths, width)
+        backward_rows = starts + _reverse_index(lengths, width) * batch
     return _recur(
         gru,
         table,

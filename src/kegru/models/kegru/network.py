@@ -261,8 +261,9 @@ class KegruNetwork(nn.Module):
         set to zero never exceeds a ReLU output, so pooling first and activating the pooled
         maps gives the same values with ReLU on ``1 / conv_pool`` of the positions.
         """
-        mask = torch.arange(maps.shape[1], device=maps.device)[None, :] < lengths[:, None]
-        maps = maps.masked_fill(~mask[..., None], 0.0)
+        if bool(lengths.min() < maps.shape[1]):  # a uniform batch has no padding to clear
+            mask = torch.arange(maps.shape[1], device=maps.device)[None, :] < lengths[:, None]
+            maps = maps.masked_fill(~mask[..., None], 0.0)
         pool = self.conv_pool
         if pool > 1:
             # max_pool1d on the transposed view: faster, forwards and backwards, than amax.
