@@ -31,9 +31,7 @@ from kegru.models.kegru.estimator import KegruEstimator
 REST = "encode_deepbind/REST_GM12878_NRSF_HudsonAlpha_AC.seq.gz"
 
 
-def fit_seconds(
-    preset: str, train, valid, changes: dict | None = None
-) -> tuple[float, int, float]:
+def fit_seconds(preset: str, train, valid, changes: dict | None = None) -> tuple[float, int, float]:
     """Seconds of one whole fit of ``preset`` (one thread), its epochs and validation AUC.
 
     The AUC is the kept (best) epoch's, the one the model ends with; same seed each repeat,
