@@ -80,6 +80,11 @@ def _recur(
     active = None
     if not uniform:
         active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)
+    if need_outputs == "pooled" and not torch.is_grad_enabled():
+        # Inference that needs only the max and sum over positions (max pooling): keep
+        # running ones instead of all T states; no per-position outputs, no reversal.
+        peak, total, hidden = final_states(table, rows, weight_hh, bias_hn, active, pool=True)
+        return (torch.cat(list(peak), dim=-1), torch.cat(list(total), dim=-1)), hidden
     if not need_outputs and not torch.is_grad_enabled():
         # Inference with the final states only: keep one step's state, not all T of them,
         # so memory stays flat however long the sequence (a 1 Mb sequence is 500k steps).
@@ -116,12 +121,14 @@ def bigru_from_tokens(
     tokens : torch.Tensor, shape=(B, T), dtype=int64
     lengths : torch.Tensor, shape=(B,)
         Tokens per row (>= 1); positions past a row's length are padding.
-    need_outputs : bool
-        Also return the per-position outputs.
+    need_outputs : bool or "pooled"
+        Also return the per-position outputs; ``"pooled"`` (inference only, else as True):
+        only their maximum and sum over each row's positions.
 
     Returns
     -------
     outputs : torch.Tensor, shape=(B, T, 2 * units), or None
+        (With ``"pooled"`` in inference: a pair of (B, 2 * units) tensors, max and sum.)
         As ``nn.GRU`` returns them (forward then backward units); zero on padding.
     hidden : torch.Tensor, shape=(2, B, units)
         Final forward and backward states, as ``nn.GRU``'s ``h_n``.
@@ -212,11 +219,15 @@ def final_states(
     weight_hh: torch.Tensor,
     bias_hn: torch.Tensor,
     active: torch.Tensor | None,
-) -> torch.Tensor:
+    pool: bool = False,
+):
     """The last hidden state of both directions, shape=(2, B, u), without storing the steps.
 
     The same equations and operations as :meth:`BidirectionalRecurrence.forward` (inputs as
-    there), for inference: memory is O(B u) instead of O(T B u).
+    there), for inference: memory is O(B u) instead of O(T B u). With ``pool``, returns
+    ``(peak, total, hidden)``: also the maximum and the sum of each direction's states over
+    each row's own positions, both (2, B, u) (a state carried past a row's end repeats its
+    last one, so it never changes the maximum; the sum counts active steps only).
     """
     _, _, directions, batch = rows.shape
     units = table.shape[1]
@@ -236,6 +247,12 @@ def final_states(
             if active is None
             else torch.where(active[t, None, :, None], new_hidden, hidden)
         )
+        if pool:
+            peak = hidden if t == 0 else torch.maximum(peak, hidden)
+            step = hidden if active is None else hidden * active[t, None, :, None]
+            total = step if t == 0 else total + step
+    if pool:
+        return peak, total, hidden
     return hidden
 
 

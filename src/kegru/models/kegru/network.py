@@ -284,7 +284,7 @@ class KegruNetwork(nn.Module):
             lengths = torch.div(lengths + self.conv_pool - 1, self.conv_pool, rounding_mode="floor")
         return maps, lengths
 
-    def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
+    def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool | str):
         fast = self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu"
         if self.conv is not None:
             inputs, lengths = self._convolve(tokens, lengths)
@@ -313,12 +313,18 @@ class KegruNetwork(nn.Module):
 
     def features(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Pooled sequence features before dropout and the dense layer, shape=(B, F)."""
-        outputs, hidden, lengths = self._run_gru(
-            tokens, lengths, need_outputs=self.pooling != "last"
-        )
+        need: bool | str = self.pooling != "last"
+        if self.pooling in ("max", "max+avg") and self.merge == "concat":
+            need = "pooled"  # the fast CPU path may pool as it steps (inference only)
+        outputs, hidden, lengths = self._run_gru(tokens, lengths, need_outputs=need)
         if self.pooling == "last":
             # hidden: (layers * 2, B, units); the last layer's forward and backward states.
             return merge_directions(hidden[-2], hidden[-1], self.merge)
+        if isinstance(outputs, tuple):
+            peak, total = outputs
+            if self.pooling == "max":
+                return peak
+            return torch.cat([peak, total / lengths[:, None].to(total.dtype)], dim=1)
         merged = merge_directions(
             outputs[..., : self.units], outputs[..., self.units :], self.merge
         )
