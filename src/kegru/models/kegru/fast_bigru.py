@@ -234,6 +234,7 @@ def final_states(
     weights_t = [weight.mT for weight in weight_hh.split(units, dim=1)]  # r, z, n
     bias_n = bias_hn[:, None, :].expand(directions, batch, units)
     hidden = table.new_zeros(directions, batch, units)
+    peak = total = hidden  # replaced at step 0 (every row has at least one position)
     for t in range(rows.shape[0]):
         x = table.index_select(0, rows[t].view(-1)).view(3, directions, batch, units)
         x[0].baddbmm_(hidden, weights_t[0])
