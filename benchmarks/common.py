@@ -20,6 +20,18 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RESULTS_DIR = Path(__file__).parent / "results"
 
 
+def cpu_model() -> str:
+    """The CPU's model name from ``/proc/cpuinfo`` (Linux), else the platform's processor."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
 def environment(note: str | None = None) -> dict[str, Any]:
     """Versions and machine of a run, to store with its measured numbers.
 
@@ -46,6 +58,10 @@ def environment(note: str | None = None) -> dict[str, Any]:
         "machine": platform.machine(),
         "processor": platform.processor(),
         "cpus": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
+        # Always recorded: on a shared machine the load says how far the seconds can be trusted.
+        "load_average_1_5_15min": [round(x, 2) for x in os.getloadavg()],
     }
     if note is not None:
         record["note"] = note

@@ -38,7 +38,7 @@ def test_defaults():
         "format": None,
         "seed": 0,
         "threads": 1,
-        "device": "cpu",
+        "device": "auto",
         "strand": DEFAULT_STRAND,
         "window": None,
         "verbose": 0,
@@ -70,4 +70,4 @@ def test_window_help_names_what_it_sizes_and_study_device_help():
     parser = _parser(lambda p: add_window(p, "scan window"), add_study_device)
     text = parser.format_help()
     assert "scan window in bp" in text and "where trials train" in text
-    assert parser.parse_args([]).device == "cpu"
+    assert parser.parse_args([]).device == "auto"

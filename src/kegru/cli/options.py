@@ -25,9 +25,9 @@ def add_device_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--device",
-        default="cpu",
-        help="cpu (default), cuda, or auto (a GPU when present); a model trained on a GPU "
-        "runs on the CPU",
+        default="auto",
+        help="auto (default: a CUDA GPU when present, else the CPU), cpu, cuda or cuda:N; a "
+        "model trained on a GPU runs on the CPU",
     )
 
 
@@ -41,8 +41,8 @@ def add_study_device(parser: argparse.ArgumentParser) -> None:
     """``--device`` of study and compare: where every trial trains."""
     parser.add_argument(
         "--device",
-        default="cpu",
-        help="where trials train: cpu (default), cuda, or auto (a GPU when the worker has one)",
+        default="auto",
+        help="where trials train: auto (default: a GPU when the worker has one), cpu or cuda",
     )
 
 

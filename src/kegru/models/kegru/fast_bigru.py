@@ -58,21 +58,33 @@ def _recur(
     bias_hn: torch.Tensor,
     lengths: torch.Tensor,
     need_outputs: bool,
+    position_major: bool = False,
 ) -> tuple[torch.Tensor | None, torch.Tensor]:
-    """Run both directions over rows of a gate-major projection ``table`` (see callers)."""
+    """Run both directions over rows of a projection ``table`` (see callers).
+
+    ``table`` is gate-major (row ``g * 2R + direction * R + r``, :func:`_gate_major`) or,
+    with ``position_major``, row ``r * 6 + g * 2 + direction`` (a ``(R, 6u)`` matrix viewed
+    as ``(6R, u)``, which needs no transposing copy).
+    """
     batch, width = forward_rows.shape
     units = gru.hidden_size
     uniform = bool(lengths.min() == width)
     device = forward_rows.device
-    offsets = (
-        torch.arange(3, device=device)[:, None] * 2 * n_rows
-        + torch.arange(2, device=device)[None, :] * n_rows
-    )  # (3, 2)
-    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None]
+    gates, directions = torch.arange(3, device=device), torch.arange(2, device=device)
+    if position_major:
+        scale, offsets = 6, gates[:, None] * 2 + directions[None, :]
+    else:
+        scale, offsets = 1, gates[:, None] * 2 * n_rows + directions[None, :] * n_rows  # (3, 2)
+    rows = torch.stack([forward_rows.T, backward_rows.T], dim=1)[:, None] * scale
     rows = rows + offsets[None, :, :, None]
     active = None
     if not uniform:
         active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)
+    if need_outputs == "pooled" and not torch.is_grad_enabled():
+        # Inference that needs only the max and sum over positions (max pooling): keep
+        # running ones instead of all T states; no per-position outputs, no reversal.
+        peak, total, hidden = final_states(table, rows, weight_hh, bias_hn, active, pool=True)
+        return (torch.cat(list(peak), dim=-1), torch.cat(list(total), dim=-1)), hidden
     if not need_outputs and not torch.is_grad_enabled():
         # Inference with the final states only: keep one step's state, not all T of them,
         # so memory stays flat however long the sequence (a 1 Mb sequence is 500k steps).
@@ -109,12 +121,14 @@ def bigru_from_tokens(
     tokens : torch.Tensor, shape=(B, T), dtype=int64
     lengths : torch.Tensor, shape=(B,)
         Tokens per row (>= 1); positions past a row's length are padding.
-    need_outputs : bool
-        Also return the per-position outputs.
+    need_outputs : bool or "pooled"
+        Also return the per-position outputs; ``"pooled"`` (inference only, else as True):
+        only their maximum and sum over each row's positions.
 
     Returns
     -------
     outputs : torch.Tensor, shape=(B, T, 2 * units), or None
+        (With ``"pooled"`` in inference: a pair of (B, 2 * units) tensors, max and sum.)
         As ``nn.GRU`` returns them (forward then backward units); zero on padding.
     hidden : torch.Tensor, shape=(2, B, units)
         Final forward and backward states, as ``nn.GRU``'s ``h_n``.
@@ -167,19 +181,24 @@ def bigru_from_inputs(
     hidden : torch.Tensor, shape=(2, B, units)
     """
     batch, width, features = inputs.shape
+    units = gru.hidden_size
     weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
-    # One (B * T, F) x (F, 2 * 3u) product for both directions, viewed as (2, B * T, 3u).
-    flat = inputs.reshape(batch * width, features)
-    projections = torch.addmm(bias.reshape(-1), flat, weight_ih.reshape(-1, features).T)
-    projections = projections.view(batch * width, 2, -1).transpose(0, 1)
-    table = _gate_major(projections, gru.hidden_size)
-    positions = torch.arange(width, device=inputs.device)[None, :]
-    starts = torch.arange(batch, device=inputs.device)[:, None] * width
+    # One (B * T, F) x (F, 6u) product for both directions, its columns ordered gate, direction,
+    # unit: viewed as (6 B T, u) it is the position-major table, without a transposing copy
+    # of the (B T, 6u) projections (forwards or backwards), which cost as much as the product.
+    weight = weight_ih.view(2, 3, units, features).transpose(0, 1).reshape(6 * units, features)
+    bias = bias.view(2, 3, units).transpose(0, 1).reshape(6 * units)
+    # Time-major rows (t * B + b): each step gathers one contiguous block of the table, not
+    # B rows T apart (at batch 1,000 the table is tens of MB, far beyond the caches).
+    flat = inputs.transpose(0, 1).reshape(width * batch, features)
+    table = torch.addmm(bias, flat, weight.T).view(6 * batch * width, units)
+    positions = torch.arange(width, device=inputs.device)[None, :] * batch
+    starts = torch.arange(batch, device=inputs.device)[:, None]
     forward_rows = starts + positions
     if bool(lengths.min() == width):
         backward_rows = starts + positions.flip(1)
     else:
-        backward_rows = starts + _reverse_index(lengths, width)
+        backward_rows = starts + _reverse_index(lengths, width) * batch
     return _recur(
         gru,
         table,
@@ -190,6 +209,7 @@ def bigru_from_inputs(
         bias_hn,
         lengths,
         need_outputs,
+        position_major=True,
     )
 
 
@@ -199,17 +219,22 @@ def final_states(
     weight_hh: torch.Tensor,
     bias_hn: torch.Tensor,
     active: torch.Tensor | None,
-) -> torch.Tensor:
+    pool: bool = False,
+):
     """The last hidden state of both directions, shape=(2, B, u), without storing the steps.
 
     The same equations and operations as :meth:`BidirectionalRecurrence.forward` (inputs as
-    there), for inference: memory is O(B u) instead of O(T B u).
+    there), for inference: memory is O(B u) instead of O(T B u). With ``pool``, returns
+    ``(peak, total, hidden)``: also the maximum and the sum of each direction's states over
+    each row's own positions, both (2, B, u) (a state carried past a row's end repeats its
+    last one, so it never changes the maximum; the sum counts active steps only).
     """
     _, _, directions, batch = rows.shape
     units = table.shape[1]
     weights_t = [weight.mT for weight in weight_hh.split(units, dim=1)]  # r, z, n
     bias_n = bias_hn[:, None, :].expand(directions, batch, units)
     hidden = table.new_zeros(directions, batch, units)
+    peak = total = hidden  # replaced at step 0 (every row has at least one position)
     for t in range(rows.shape[0]):
         x = table.index_select(0, rows[t].view(-1)).view(3, directions, batch, units)
         x[0].baddbmm_(hidden, weights_t[0])
@@ -223,6 +248,12 @@ def final_states(
             if active is None
             else torch.where(active[t, None, :, None], new_hidden, hidden)
         )
+        if pool:
+            peak = hidden if t == 0 else torch.maximum(peak, hidden)
+            step = hidden if active is None else hidden * active[t, None, :, None]
+            total = step if t == 0 else total + step
+    if pool:
+        return peak, total, hidden
     return hidden
 
 

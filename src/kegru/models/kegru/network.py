@@ -80,8 +80,45 @@ def vocabulary_convolution(
     windows = padded.unfold(1, width, 1)  # (B, T, w)
     rows = windows * width + torch.arange(width, device=tokens.device)
     batch, length = tokens.shape
-    maps = nn.functional.embedding_bag(rows.reshape(-1, width), table, mode="sum")
+    maps = WindowSum.apply(table, rows.reshape(-1, width))
     return (maps + conv.bias).view(batch, length, filters)
+
+
+class WindowSum(torch.autograd.Function):
+    """``embedding_bag(rows, table, mode="sum")`` with a faster backward pass.
+
+    ``embedding_bag``'s own backward sorts all ``N * w`` row indices before accumulating;
+    here each of the ``w`` columns of ``rows`` scatters the whole output gradient with one
+    ``index_add_`` (the same sums, ~5x less CPU time at k = 5, batch 200).
+
+    Inputs: ``table`` (R, F); ``rows`` (N, w) int64. Output: (N, F), row n the sum of the
+    table rows ``rows[n]``.
+    """
+
+    @staticmethod
+    def forward(ctx, table: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(rows)
+        ctx.table_rows = table.shape[0]
+        return nn.functional.embedding_bag(rows, table, mode="sum")
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        (rows,) = ctx.saved_tensors
+        grad = grad.contiguous()
+        grad_table = grad.new_zeros(ctx.table_rows, grad.shape[1])
+        for column in range(rows.shape[1]):
+            grad_table.index_add_(0, rows[:, column], grad)
+        return grad_table, None
+
+
+def reference_convolution(
+    conv: nn.Conv1d, embedding: nn.Embedding, tokens: torch.Tensor
+) -> torch.Tensor:
+    """``conv`` over ``embedding(tokens)`` by :class:`torch.nn.Conv1d`, shape=(B, T, F).
+
+    The plain definition :func:`vocabulary_convolution` computes faster (tests compare them).
+    """
+    return conv(embedding(tokens).transpose(1, 2)).transpose(1, 2)
 
 
 class KegruNetwork(nn.Module):
@@ -186,7 +223,8 @@ class KegruNetwork(nn.Module):
             )
         self.dropout = nn.Dropout(dropout)
         self.dense = nn.Linear(features * (2 if pooling == "max+avg" else 1), 1)
-        #: Use :func:`bigru_from_tokens` on the CPU (one layer only); False forces ``nn.GRU``.
+        #: Use :func:`bigru_from_tokens` on the CPU (one layer only) and the vocabulary
+        #: convolution; False forces ``nn.GRU`` and ``nn.Conv1d`` (the plain definitions).
         self.fast_cpu = True
 
     @property
@@ -200,12 +238,39 @@ class KegruNetwork(nn.Module):
         self, tokens: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Convolution maps (B, T', F), zero past each row's end, and their lengths (B,)."""
-        maps = vocabulary_convolution(self.conv, self.embedding.weight, tokens).transpose(1, 2)
-        maps, lengths = self._activate_and_pool(maps, lengths)  # (B, F, T)
+        if not self.fast_cpu:
+            maps = reference_convolution(self.conv, self.embedding, tokens).transpose(1, 2)
+            maps, lengths = self._activate_and_pool(maps, lengths)  # (B, F, T)
+        else:
+            maps = vocabulary_convolution(self.conv, self.embedding.weight, tokens)
+            maps, lengths = self._pool_then_activate(maps, lengths)
+            if not self.deeper_convs:
+                return maps, lengths
+            maps = maps.transpose(1, 2)
         for conv in self.deeper_convs:
             # The maps are zero past each row's end, as the convolution's zero padding.
             maps, lengths = self._activate_and_pool(conv(maps), lengths)
         return maps.transpose(1, 2), lengths
+
+    def _pool_then_activate(
+        self, maps: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`_activate_and_pool` on maps (B, T, F), without transposing them.
+
+        ReLU commutes with max (``relu(max(a, b)) = max(relu(a), relu(b))``), and padding
+        set to zero never exceeds a ReLU output, so pooling first and activating the pooled
+        maps gives the same values with ReLU on ``1 / conv_pool`` of the positions.
+        """
+        if bool(lengths.min() < maps.shape[1]):  # a uniform batch has no padding to clear
+            mask = torch.arange(maps.shape[1], device=maps.device)[None, :] < lengths[:, None]
+            maps = maps.masked_fill(~mask[..., None], 0.0)
+        pool = self.conv_pool
+        if pool > 1:
+            # max_pool1d on the transposed view: faster, forwards and backwards, than amax.
+            pooled = nn.functional.max_pool1d(maps.transpose(1, 2), pool, ceil_mode=True)
+            maps = pooled.transpose(1, 2)
+            lengths = torch.div(lengths + pool - 1, pool, rounding_mode="floor")
+        return torch.relu(maps), lengths
 
     def _activate_and_pool(
         self, maps: torch.Tensor, lengths: torch.Tensor
@@ -219,7 +284,7 @@ class KegruNetwork(nn.Module):
             lengths = torch.div(lengths + self.conv_pool - 1, self.conv_pool, rounding_mode="floor")
         return maps, lengths
 
-    def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool):
+    def _run_gru(self, tokens: torch.Tensor, lengths: torch.Tensor, need_outputs: bool | str):
         fast = self.fast_cpu and self.gru.num_layers == 1 and tokens.device.type == "cpu"
         if self.conv is not None:
             inputs, lengths = self._convolve(tokens, lengths)
@@ -248,12 +313,18 @@ class KegruNetwork(nn.Module):
 
     def features(self, tokens: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Pooled sequence features before dropout and the dense layer, shape=(B, F)."""
-        outputs, hidden, lengths = self._run_gru(
-            tokens, lengths, need_outputs=self.pooling != "last"
-        )
+        need: bool | str = self.pooling != "last"
+        if self.pooling in ("max", "max+avg") and self.merge == "concat":
+            need = "pooled"  # the fast CPU path may pool as it steps (inference only)
+        outputs, hidden, lengths = self._run_gru(tokens, lengths, need_outputs=need)
         if self.pooling == "last":
             # hidden: (layers * 2, B, units); the last layer's forward and backward states.
             return merge_directions(hidden[-2], hidden[-1], self.merge)
+        if isinstance(outputs, tuple):
+            peak, total = outputs
+            if self.pooling == "max":
+                return peak
+            return torch.cat([peak, total / lengths[:, None].to(total.dtype)], dim=1)
         merged = merge_directions(
             outputs[..., : self.units], outputs[..., self.units :], self.merge
         )
