@@ -163,3 +163,25 @@ def test_cli_blend_flag_conflicts_with_another_model(tmp_path, capsys):
     code = main(["train", str(data), "--model", "gc", "--blend", "gc,gkmsvm", "--out", "x"])
     assert code != 0
     assert "--blend names a blend's members" in capsys.readouterr().err
+
+
+def test_a_study_trains_blends_like_any_family(tmp_path):
+    import pandas as pd
+
+    from kegru.studies.definitions import load_study
+    from kegru.studies.run import run_study
+
+    _write_motif_data(tmp_path / "d.csv", n=160)
+    (tmp_path / "datasets.toml").write_text('[[dataset]]\nname = "toy"\ntrain = "d.csv"\n')
+    (tmp_path / "study.toml").write_text(
+        'name = "blends"\nmodel = "blend"\n[parameters]\nmembers = ["gc,gkmsvm"]\n'
+        'combine = ["rank", "auto"]\nmember_params = [{gkmsvm = {l = 8, k = 5}}]\n'
+    )
+    out = tmp_path / "study"
+    run_study(load_study(str(tmp_path / "study.toml")), tmp_path / "datasets.toml", out,
+              n_jobs=1, progress=False)  # fmt: skip
+    results = pd.read_csv(out / "results.csv")
+    assert list(results["status"]) == ["done", "done"]
+    assert results["mcc"].between(-1, 1).all() and results["auc"].gt(0.8).all()
+    for trial in out.glob("trials/*"):
+        assert (trial / "member_gkmsvm" / "config.json").exists()
