@@ -111,7 +111,8 @@ class Combiner:
             "method": self.method,
             "weights": self.weights.tolist(),
             "intercept": self.intercept,
-            "quantiles": self.quantiles.tolist(),
+            # Only a rank average reads the quantiles; others leave them out (smaller file).
+            "quantiles": self.quantiles.tolist() if self.method == "rank" else [],
             "calibration": list(self.calibration),
         }
 
@@ -123,7 +124,7 @@ class Combiner:
                 method=str(stored["method"]),
                 weights=np.asarray(stored["weights"], dtype=np.float64),
                 intercept=float(stored["intercept"]),
-                quantiles=np.asarray(stored["quantiles"], dtype=np.float64),
+                quantiles=np.asarray(stored["quantiles"], dtype=np.float64).reshape(-1, QUANTILES),
                 calibration=tuple(float(v) for v in stored["calibration"]),
             )
         except (KeyError, TypeError, ValueError) as error:
