@@ -31,6 +31,10 @@ QUICK = {
     "cnn_zh": {"epochs": 2, "detectors": 4, "width": 12, "batch_size": 32},
     "gkmsvm": {"l": 8, "k": 5, "kernel": "direct"},
     "gc": {"dinucleotide": True},
+    "blend": {
+        "members": "gc,gkmsvm",
+        "member_params": {"gc": {"dinucleotide": True}, "gkmsvm": {"l": 8, "k": 5}},
+    },
 }
 #: scikit-learn's API checks that apply to estimators of sequences.
 SKLEARN_CHECKS = (

@@ -16,7 +16,7 @@ import pytest
 from kegru.data.fasta import read_fasta
 from kegru.models.base import load_model
 
-FAMILIES = ["kegru", "kegru_paper", "deepbind", "cnn_zh", "gkmsvm", "gc"]
+FAMILIES = ["kegru", "kegru_paper", "deepbind", "cnn_zh", "gkmsvm", "gc", "blend"]
 
 
 @pytest.fixture(scope="module")

@@ -295,17 +295,22 @@ def test_compare_writes_table_and_figure2(data_dir, tmp_path):
         "model",
         "auc",
         "aps",
+        "mcc",
+        "f1",
+        "mcc_valid_threshold",
         "train_seconds",
         "negatives",
         "setting",
         "valid_auc",
     ]
+    assert table["mcc"].between(-1, 1).all() and table["f1"].between(0, 1).all()
     assert len(table) == 6  # KEGRU (default), KEGRU (paper) and GC on two sets
     assert sorted(table["setting"].unique()) == ["GC control", "KEGRU", "KEGRU (paper)"]
     kegru_rows = table[table["model"] == "kegru"]
     assert kegru_rows["valid_auc"].between(0, 1).all()
     assert (out / "comparison.csv").exists() and (out / "figure2.png").exists()
     assert "Figure 2" in (out / "report.html").read_text()
+    assert "Table 4: mean MCC (threshold 0.5)" in (out / "report.html").read_text()
     assert main(["report", str(out)]) == 0
 
 

@@ -51,8 +51,10 @@ def test_long_results_has_one_row_per_done_trial_and_setting():
     long = long_results(RECORD, RESULTS)
     assert list(long.columns) == [
         "part", "label", "order", "factor", "level", "dataset", "group", "model", "seed",
-        "auc", "aps",
+        "auc", "aps", "mcc",
     ]  # fmt: skip
+    # Results written before MCC was recorded read as NaN, not as an error.
+    assert long["mcc"].isna().all()
     assert list(zip(long["part"], long["label"], long["order"], strict=True)) == [
         ("baselines", "KEGRU", 0),
         ("embedding", "init-train", 2),
@@ -92,3 +94,8 @@ def test_baseline_pairs_pair_kegru_with_each_baseline_by_dataset_and_seed():
     assert list(both.columns) == ["reference", "other"]
     assert both.values.tolist() == [[0.9, 0.8], [0.7, 0.75]]  # C has no gkm-SVM score
     assert baseline_pairs(long[long["label"] != "KEGRU"]) == {}
+
+
+def test_long_results_carry_mcc_when_recorded():
+    long = long_results(RECORD, RESULTS.assign(mcc=[0.7, 0.6, None]))
+    assert list(long["mcc"]) == [0.7, 0.7, 0.6]

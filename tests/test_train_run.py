@@ -129,3 +129,39 @@ def test_a_prepare_directory_names_the_run_and_its_negatives_alike(tmp_path):
     assert metrics["test_negatives"] == card["test_negatives"] == "genomic (kegru prepare)"
     evaluated = evaluate_model(tmp_path / "m", folder / "test.csv")
     assert (evaluated["dataset"], evaluated["negatives"]) == ("pho4", "genomic (kegru prepare)")
+
+
+def test_metrics_carry_mcc_at_half_and_at_the_validation_threshold(tmp_path):
+    import json
+
+    from sklearn.metrics import matthews_corrcoef
+
+    from kegru.models.base import load_model
+    from kegru.train.metrics import choose_threshold
+    from kegru.train.run import evaluate_model
+
+    data = DataOptions(write_gc_data(tmp_path / "d.csv", n=200), valid_fraction=0.25)
+    metrics = train_and_evaluate(data, tmp_path / "m", model="gc", run=QUIET)
+    saved = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    prepared = prepare_data(data.train, None, None, None, 0.25, 0.1, 0)
+    model = load_model(tmp_path / "m")
+    labels, scores = prepared.test.labels, model.predict_bound(prepared.test.sequences)
+    assert saved["mcc"] == pytest.approx(matthews_corrcoef(labels, scores >= 0.5))
+    # The threshold is the validation split's best cut, never the test set's.
+    threshold = saved["valid_threshold"]
+    valid_scores = model.predict_bound(prepared.valid.sequences)
+    assert threshold == choose_threshold(prepared.valid.labels, valid_scores)
+    assert saved["mcc_valid_threshold"] == pytest.approx(
+        matthews_corrcoef(labels, scores >= threshold)
+    )
+    assert metrics["f1_valid_threshold"] is not None
+    # evaluate reports MCC at 0.5 and at the threshold training chose.
+    rows = zip(prepared.test.sequences, prepared.test.labels, strict=True)
+    test_file = tmp_path / "t.csv"
+    test_file.write_text(
+        "name,sequence,label\n" + "".join(f"t{i},{s},{y}\n" for i, (s, y) in enumerate(rows))
+    )
+    evaluated = evaluate_model(tmp_path / "m", test_file)
+    assert evaluated["valid_threshold"] == threshold
+    assert evaluated["mcc_valid_threshold"] == pytest.approx(saved["mcc_valid_threshold"])
+    assert evaluated["mcc"] == pytest.approx(saved["mcc"])

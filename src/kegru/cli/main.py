@@ -39,6 +39,7 @@ def one_line(text: str) -> str:
 COMMANDS = [
     "prepare",
     "train",
+    "tune",
     "pretrain",
     "evaluate",
     "predict",

@@ -3,7 +3,8 @@
 A saved model directory holds ``config.json`` (``format_version``, ``family``, ``params``,
 ``seed``, package ``version``, the model card of :mod:`kegru.train.model_card` under
 ``training``, and any family-specific fields) plus the family's own weight files
-(:data:`MODEL_DIR_FILES`). Its structure is checked here, before anything is built from
+(:data:`MODEL_DIR_FILES`; a blend's members in ``member_<family>`` sub-directories).
+Its structure is checked here, before anything is built from
 it; the values of ``params`` are checked by the family (labelled ``params.NAME``).
 """
 
@@ -38,8 +39,11 @@ MODEL_DIR_FILES = frozenset(
         "vocabulary.txt",
         "support_vectors.tsv",
         "coefficients.json",
+        "blend.json",
     }
 )
+#: A blend's members are model directories inside its own, named ``member_<family>``.
+MEMBER_PREFIX = "member_"
 
 
 def read_config(directory: str | Path) -> dict[str, Any]:
@@ -141,7 +145,9 @@ def check_model_out(path: str | Path, overwrite: bool = False, option: str = "--
     foreign = sorted(
         child.name
         for child in path.iterdir()
-        if child.name not in MODEL_DIR_FILES and not child.name.startswith(".")
+        if child.name not in MODEL_DIR_FILES
+        and not child.name.startswith(".")
+        and not (child.name.startswith(MEMBER_PREFIX) and (child / CONFIG_FILE).is_file())
     )
     if foreign:
         shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")

@@ -13,4 +13,5 @@ MODEL_FAMILIES: dict[str, str] = {
     "cnn_zh": "kegru.models.conv.cnn_zh:CnnZhEstimator",
     "gkmsvm": "kegru.models.gkm.estimator:GkmSvmEstimator",
     "gc": "kegru.models.gc:GcEstimator",
+    "blend": "kegru.models.blend.estimator:BlendEstimator",
 }

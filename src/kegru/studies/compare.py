@@ -2,7 +2,8 @@
 
 A comparison is the ``baselines`` study restricted to the chosen families; it shares the
 study machinery, so finished trials are reused and a killed run resumes. It writes
-``DIR/comparison.csv`` (dataset, model, auc, aps, train_seconds, negatives, setting: the
+``DIR/comparison.csv`` (dataset, model, auc, aps, mcc and f1 at threshold 0.5,
+mcc_valid_threshold at the threshold chosen on validation, train_seconds, negatives, setting: the
 model's label, e.g. ``KEGRU`` for the default preset and ``KEGRU (paper)``; valid_auc: the
 fitted model's validation AUC, empty for families without a validation split) and
 ``DIR/figure2.png`` (KEGRU AUC against each baseline, diagonal, paired Wilcoxon p) beside the
@@ -29,6 +30,9 @@ COMPARISON_COLUMNS = [
     "model",
     "auc",
     "aps",
+    "mcc",
+    "f1",
+    "mcc_valid_threshold",
     "train_seconds",
     "negatives",
     "setting",

@@ -49,6 +49,7 @@ MODEL_NAMES = {
     "deepbind": "DeepBind",
     "gkmsvm": "gkm-SVM",
     "gc": "GC control",
+    "blend": "Blend",
 }
 #: The label of the published KEGRU (``preset=paper``) in baseline comparisons.
 PAPER_KEGRU = "KEGRU (paper)"

@@ -6,6 +6,7 @@
 ``figures/figureN.png``  and ``.svg``, only for the parts the study ran
 ``table2_aps.csv``       mean / median / count of APS, rows = setting, columns = group
 ``table3_auc.csv``       the same for AUC
+``table4_mcc.csv``       the same for MCC at threshold 0.5 (when the trials recorded it)
 
 Tables 2 and 3 follow the paper's layout: one row per hyper-parameter setting (the grid,
 then the baselines; a user study's own settings otherwise), one column per group (the cell
@@ -193,10 +194,11 @@ def _write_tables(study_dir: Path, long: pd.DataFrame, parts: list[str]) -> list
     tables = {
         "aps": ("Table 2: mean APS", "table2_aps"),
         "auc": ("Table 3: mean AUC", "table3_auc"),
+        "mcc": ("Table 4: mean MCC (threshold 0.5)", "table4_mcc"),
     }
     for metric, (caption, stem) in tables.items():
         table = summary_table(long, parts, metric)
-        if table.empty:
+        if table.empty or table.xs("n", axis=1, level=1).fillna(0).to_numpy().sum() == 0:
             continue
         write_atomic(study_dir / f"{stem}.csv", lambda tmp, t=table: t.to_csv(tmp))
         sections.append(_table_html(table, f"{caption} (rows: setting; columns: group)"))

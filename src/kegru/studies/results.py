@@ -56,6 +56,9 @@ RESULT_COLUMNS = ("trial_id", "dataset", "group", "model", "parts", "seed", "max
 METRIC_COLUMNS = (
     "auc",
     "aps",
+    "mcc",
+    "f1",
+    "mcc_valid_threshold",
     "valid_auc",
     "valid_aps",
     "seconds",

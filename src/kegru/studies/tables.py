@@ -43,7 +43,8 @@ def long_results(record: dict[str, Any], results: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``part``, ``label``, ``order`` (position in the study), ``factor``,
-        ``level``, ``dataset``, ``group``, ``model``, ``seed``, ``auc``, ``aps``.
+        ``level``, ``dataset``, ``group``, ``model``, ``seed``, ``auc``, ``aps``, ``mcc``
+        (threshold 0.5; NaN where a trial did not record it).
     """
     settings = {(s["part"], s["label"]): (i, s) for i, s in enumerate(record["settings"])}
     done = results[results["status"] == "done"]
@@ -64,10 +65,11 @@ def long_results(record: dict[str, Any], results: pd.DataFrame) -> pd.DataFrame:
                     "seed": result.seed,
                     "auc": float(result.auc),
                     "aps": float(result.aps),
+                    "mcc": float(getattr(result, "mcc", np.nan)),
                 }
             )
     columns = ["part", "label", "order", "factor", "level", "dataset", "group", "model"]
-    return pd.DataFrame(rows, columns=[*columns, "seed", "auc", "aps"])
+    return pd.DataFrame(rows, columns=[*columns, "seed", "auc", "aps", "mcc"])
 
 
 def table_parts(record: dict[str, Any]) -> list[str]:

@@ -296,12 +296,18 @@ def effective_params(trial: Trial) -> dict[str, Any]:
     return {k: v for k, v in merged.items() if k not in NOT_REPORTED}
 
 
+#: Thresholded metrics of a trial: MCC and F1 at 0.5, MCC at the validation threshold.
+THRESHOLD_COLUMNS = ("mcc", "f1", "mcc_valid_threshold")
+
+
 def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
     """The trial's row of ``results.csv``, read from its directory.
 
     Keys: ``trial_id``, ``dataset``, ``group``, ``model``, ``seed``, ``max_train``, one
     ``param.<name>`` per hyper-parameter of the family (defaults filled in), ``auc``,
-    ``aps``, ``seconds``, ``train_seconds``, ``negatives``, ``status``, ``error``.
+    ``aps``, ``mcc`` and ``f1`` (threshold 0.5), ``mcc_valid_threshold`` (the threshold
+    chosen on validation), ``seconds``, ``train_seconds``, ``negatives``, ``status``,
+    ``error``.
     """
     row: dict[str, Any] = {
         "trial_id": trial.trial_id,
@@ -315,6 +321,7 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
     state = trial_state(directory)
     row.update({"auc": None, "aps": None, "seconds": None, "train_seconds": None, "error": None})
     row.update({"valid_auc": None, "valid_aps": None})
+    row.update({name: None for name in THRESHOLD_COLUMNS})
     row["negatives"] = trial.dataset.negatives
     row["status"] = state
     if state == "done":
@@ -327,6 +334,8 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
             valid_auc=metrics.get("valid_auc"),
             valid_aps=metrics.get("valid_aps"),
         )
+        # Trials finished before MCC was recorded keep those columns empty.
+        row.update({name: metrics.get(name) for name in THRESHOLD_COLUMNS})
         row["negatives"] = trial.dataset.negatives or metrics.get("negatives")
     elif state == "failed":
         error = json.loads((directory / ERROR_FILE).read_text())

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ from kegru.predict.strands import (
     check_finite_scores,
 )
 from kegru.train.dataset_info import dataset_name, negatives_provenance
-from kegru.train.metrics import binary_metrics
+from kegru.train.metrics import binary_metrics, choose_threshold
 from kegru.train.model_card import training_card
 from kegru.train.options import DataOptions, OutputOptions, RunSettings
 from kegru.train.plots import plot_roc_pr
@@ -197,7 +198,7 @@ def _write_model_dir(
     validation = _validation_metrics(estimator, data.valid, out_dir)
     scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
-        **binary_metrics(data.test.labels, scores),
+        **binary_metrics(data.test.labels, scores, validation.pop("valid_threshold")),
         **validation,
         "dataset": name,
         "model": run_info["model"],
@@ -246,15 +247,17 @@ def _fit_and_save(
 def _validation_metrics(
     estimator: Estimator, valid: LabelledSequences | None, out_dir: Path
 ) -> dict[str, Any]:
-    """The fitted model's validation AUC/APS and whether it learned at all.
+    """The fitted model's validation AUC/APS, its MCC threshold and whether it learned at all.
 
     This is the score configurations are chosen by (ensembles and strand averaging
-    included), never the test score. A validation AUC below :data:`CONVERGENCE_AUC` is
-    reported as a warning and ``converged: false``.
+    included), never the test score; ``valid_threshold`` maximises validation MCC
+    (:func:`kegru.train.metrics.choose_threshold`). A validation AUC below
+    :data:`CONVERGENCE_AUC` is reported as a warning and ``converged: false``.
     """
     if valid is None or len(np.unique(valid.labels)) < 2:
-        return {"valid_auc": None, "valid_aps": None, "converged": None}
-    metrics = binary_metrics(valid.labels, estimator.predict_bound(valid.sequences))
+        return {"valid_auc": None, "valid_aps": None, "converged": None, "valid_threshold": None}
+    valid_scores = estimator.predict_bound(valid.sequences)
+    metrics = binary_metrics(valid.labels, valid_scores)
     converged = metrics["auc"] >= CONVERGENCE_AUC
     if not converged:
         logger.warning(
@@ -264,7 +267,13 @@ def _validation_metrics(
             metrics["auc"],
             CONVERGENCE_AUC,
         )
-    return {"valid_auc": metrics["auc"], "valid_aps": metrics["aps"], "converged": converged}
+    return {
+        "valid_auc": metrics["auc"],
+        "valid_aps": metrics["aps"],
+        "valid_mcc": metrics["mcc"],
+        "converged": converged,
+        "valid_threshold": choose_threshold(valid.labels, valid_scores),
+    }
 
 
 def _score_test_set(
@@ -299,6 +308,9 @@ def evaluate_model(
     Positives-only files get dinucleotide-shuffled negatives (seeded), as in training. The
     model is scored as it was trained (one strand unless the model pools both itself), so the
     metrics compare with the ones training wrote. ``device`` and ``threads`` say where it runs.
+    ``mcc``/``f1`` call P(bound) >= 0.5 bound; ``mcc_valid_threshold``/``f1_valid_threshold``
+    use the validation-chosen threshold its training recorded in ``metrics.json`` (None when
+    it recorded none).
     """
     check_output_file(out, "--out")
     estimator = load_model(model_dir, device=device, threads=threads)
@@ -307,7 +319,7 @@ def evaluate_model(
     scores = estimator.predict_bound(labelled.sequences)
     check_finite_scores(scores, Path(model_dir), labelled.names)
     metrics = {
-        **binary_metrics(labelled.labels, scores),
+        **binary_metrics(labelled.labels, scores, _saved_threshold(Path(model_dir))),
         "dataset": dataset_name(data),
         "model": estimator.family,
         "negatives": negatives_provenance(data, labelled.negatives),
@@ -317,3 +329,16 @@ def evaluate_model(
     if out is not None:
         write_json(out, metrics)
     return metrics
+
+
+def _saved_threshold(model_dir: Path) -> float | None:
+    """The validation-chosen threshold a model directory's ``metrics.json`` records, if any."""
+    path = model_dir / METRICS_FILE
+    if not path.exists():
+        return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8")).get("valid_threshold")
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        logger.warning("%s: unreadable; MCC at the validation threshold is left out", path)
+        return None
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

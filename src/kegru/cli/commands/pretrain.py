@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from kegru.errors import InputError
     from kegru.train.pretrain import pretrain
 
-    if args.model != "kegru":
+    if (args.model or "kegru") != "kegru":
         raise InputError(f"--model {args.model}: only kegru models are pre-trained")
     out = pretrain(
         args.datasets,

@@ -70,6 +70,13 @@ MODEL_FLAGS = {
     "--learning-rate": ("learning_rate", float, None, "learning rate (Keras' default if unset)"),
     "--batch-size": ("batch_size", int, None, "mini-batch size"),
     "--patience": ("patience", int, None, "early-stopping patience in epochs"),
+    "--blend": (
+        "members",
+        str,
+        None,
+        "blend: the member families, comma-separated, trained on one split and combined by "
+        "weights chosen on validation (implies --model blend)",
+    ),
 }
 
 
@@ -113,7 +120,10 @@ def model_params(args: argparse.Namespace) -> dict:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """``--model``, every model flag and ``--param``."""
     parser.add_argument(
-        "--model", default="kegru", choices=list(MODEL_FAMILIES), help="model family"
+        "--model",
+        default=None,
+        choices=list(MODEL_FAMILIES),
+        help="model family (default kegru; blend when --blend is given)",
     )
     for flag, (name, kind, choices, help_text) in MODEL_FLAGS.items():
         action = parser.add_argument(flag, type=kind, choices=choices, default=None, help=help_text)
@@ -175,6 +185,15 @@ def add_parser(subparsers) -> None:
     parser.set_defaults(run=run, inputs=("train", "test", "negatives", "test_negatives"))
 
 
+def resolve_model(args: argparse.Namespace) -> str:
+    """The family ``--model`` names: ``blend`` when only ``--blend`` is given, else kegru."""
+    blend = getattr(args, "blend", None) is not None
+    model = args.model or ("blend" if blend else "kegru")
+    if blend and model != "blend":
+        raise InputError(f"--blend names a blend's members; it cannot go with --model {model}")
+    return model
+
+
 def check_args(args: argparse.Namespace, params: dict) -> None:
     """Every option of ``kegru train``, checked before anything is read or written."""
     from kegru.models.base import estimator_class
@@ -197,6 +216,7 @@ def run(args: argparse.Namespace) -> int:
     from kegru.train.run import train_and_evaluate
 
     params = model_params(args)
+    args.model = resolve_model(args)
     check_args(args, params)
     data = DataOptions(
         args.train,
