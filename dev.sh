@@ -22,8 +22,8 @@ if ! "$VENV_PY" -c "import kegru, torch, gensim" 2>/dev/null || [ pyproject.toml
     say "  2/3 torch 2.13.0 (pinned, so that no other package pulls a newer, CUDA build)"
     "$VENV_PY" -m pip install -q torch==2.13.0
     say "  3/3 kegru from this checkout (editable) with its dependencies and the extras"
-    say "      dask, parquet, twobit, bigwig, vcf, interpret, export, docs, dev (pytest, ruff, mkdocs)"
-    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,interpret,export,docs,dev]"
+    say "      dask, parquet, twobit, bigwig, vcf, interpret, export, tune, docs, dev (pytest, ruff, mkdocs)"
+    "$VENV_PY" -m pip install -q -c .venv/constraints.txt -e ".[dask,parquet,twobit,bigwig,vcf,interpret,export,tune,docs,dev]"
     touch .venv/.installed
     say "installed; .venv/bin/kegru is the command line"
 fi
