@@ -20,19 +20,21 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def test_roc_and_pr_curves_are_written_with_their_metric_in_the_title(tmp_path, monkeypatch):
     titles = []
-    original = plt.Axes.set
+    original = plt.Axes.set_title
 
-    def record(self, **kwargs):
-        titles.append(kwargs.get("title"))
-        return original(self, **kwargs)
+    def record(self, label, *args, **kwargs):
+        titles.append(label)
+        return original(self, label, *args, **kwargs)
 
-    monkeypatch.setattr(plt.Axes, "set", record)
+    monkeypatch.setattr(plt.Axes, "set_title", record)
     roc, pr = plot_roc_pr(np.array([1, 0, 1, 0]), np.array([0.8, 0.6, 0.4, 0.2]), tmp_path, "REST")
     assert (roc.name, pr.name) == ("roc.png", "pr.png")
     assert roc.read_bytes().startswith(PNG) and pr.read_bytes().startswith(PNG)
-    assert titles == ["REST ROC (AUC = 0.750)", "REST PR (APS = 0.833)"]
+    assert titles == [
+        "REST\nROC AUC = 0.750 (n = 4, 2 bound)",
+        "REST\nPR APS = 0.833 (n = 4, 2 bound)",
+    ]
     assert plt.get_fignums() == []  # both closed
-
 
 def test_save_png_closes_the_figure_when_writing_fails(tmp_path):
     figure, _ = plt.subplots()
