@@ -2,7 +2,9 @@
 
 Each command lives in ``kegru.cli.commands.<name>`` and exposes ``add_parser(subparsers)`` and
 ``run(args) -> int``. Bad input (:class:`kegru.errors.InputError`) prints one line and
-exits with status 2. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
+exits with status 2; any other failure one line too (:mod:`kegru.cli.failures`): exit 1 for a
+failed environment (no space, permission, read-only) with what was kept, ``-v`` for the
+traceback. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
 (:mod:`kegru.cli.logs`). A command lists its input-path arguments in ``inputs`` (set with
 ``set_defaults``); pipes and ``-`` (standard input) there are read once into a temporary
 file (:mod:`kegru.cli.inputs`).
@@ -17,6 +19,7 @@ import sys
 
 from kegru import __version__
 from kegru.cli.help import finish
+from kegru.cli.failures import report
 from kegru.cli.inputs import restore_names, spool_inputs
 from kegru.cli.logs import configure_logging
 from kegru.cli.options import add_logging_options, check_common_options
@@ -97,6 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"kegru {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001  (the policy: one line, never a traceback)
+        return report(error, args, one_line)
 
 
 if __name__ == "__main__":

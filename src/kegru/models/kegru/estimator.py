@@ -45,6 +45,7 @@ from kegru.models.base import _init_with_signature
 from kegru.models.kegru.batches import shifted_batch, trim_padding
 from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.models.kegru.ensemble import EnsembleNetwork
+from kegru.models.kegru.streaming import predict_long_aware
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
 from kegru.models.kegru.tokenizer import KmerTokenizer
@@ -332,6 +333,12 @@ class KegruEstimator(TorchEstimator):
             return self._predict_strands(sequences)
         tokenizer = self.tokenizer_
         return mean_over_phases(sequences, tokenizer.stride, tokenizer.k, self._predict_strands)
+
+    def _predict_network(self, sequences: list[str]) -> np.ndarray:
+        # A sequence too long to hold at once is read in chunks, with the same score.
+        return predict_long_aware(
+            sequences, self.tokenizer_, lambda: self.network_, super()._predict_network
+        )
 
     def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
