@@ -46,6 +46,8 @@ def test_200kb_sequence_chunked_equals_whole(monkeypatch):
         {"pooling": "attention", "merge": "sum"},
         {"pooling": "max+avg", "conv_layers": 2, "merge": "mul", "conv_width": 3},
         {"ensemble": 2, "rc": "conjoined", "average_phases": True},
+        {"pooling": "max+avg", "conv_filters": 0},
+        {"pooling": "max", "merge": "ave"},
     ],
 )
 def test_every_pooling_merge_and_conv_stack_streams_exactly(params, monkeypatch):

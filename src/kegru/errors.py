@@ -29,3 +29,13 @@ class InputError(ValueError):
         if self.path is not None:
             where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
         return f"{where}{self.message}"
+
+
+def read_utf8(path: str | Path) -> str:
+    """The text of ``path``; a byte that is not UTF-8 is an :class:`InputError` at its line."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None

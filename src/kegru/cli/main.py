@@ -18,9 +18,9 @@ import logging
 import sys
 
 from kegru import __version__
-from kegru.cli.help import finish
 from kegru.cli.failures import report
-from kegru.cli.inputs import restore_names, spool_inputs
+from kegru.cli.help import finish
+from kegru.cli.inputs import check_named_files, restore_names, spool_inputs
 from kegru.cli.logs import configure_logging
 from kegru.cli.options import add_logging_options, check_common_options
 from kegru.errors import InputError
@@ -89,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(args.verbose, args.quiet, args.log_file)
         logging.getLogger("kegru.cli.main").debug("kegru %s: %s", __version__, " ".join(words))
         check_common_options(args)
+        check_named_files(args)
         with spool_inputs(
             args, getattr(args, "inputs", ()), getattr(args, "seekable_inputs", ())
         ) as names:

@@ -45,9 +45,9 @@ from kegru.models.base import _init_with_signature
 from kegru.models.kegru.batches import shifted_batch, trim_padding
 from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.models.kegru.ensemble import EnsembleNetwork
-from kegru.models.kegru.streaming import predict_long_aware
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
+from kegru.models.kegru.streaming import predict_long_aware
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.models.kegru.views import mean_over_phases, mean_over_strands
 from kegru.models.options import KEGRU_RC_MODES

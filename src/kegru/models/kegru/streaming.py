@@ -13,7 +13,8 @@ positions, with exactly the scores of the whole sequence:
 * the backward GRU runs once over the chunks from the end, keeping only its state at each
   chunk boundary (one vector per chunk); the forward GRU then runs from the start and each
   chunk's backward outputs are recomputed from its boundary state, so both directions of a
-  position are merged together, as in the whole-sequence network;
+  position are merged together, as in the whole-sequence network (concatenated directions
+  pooled by max or mean pool each direction on its own, without the recomputation);
 * pooling accumulates: the max and the sum are separable, attention is an online softmax
   (running maximum, rescaled sums), ``last`` takes the two final states.
 
@@ -185,23 +186,35 @@ def _stream_features(network: KegruNetwork, inputs: _ChunkInputs, chunk: int) ->
     n = inputs.n_positions
     starts = list(range(0, n, chunk))
     zero = torch.zeros(1, 1, network.units, device=network.embedding.weight.device)
+    # Concatenated directions pooled by max (and mean) pool each direction on its own: the
+    # backward outputs are pooled as they come, nothing is recomputed.
+    separable = network.merge == "concat" and network.pooling in ("max", "max+avg")
+    backward_pool, pool = _Pool(network), _Pool(network)
     # Backward direction, from the end: the state entering each chunk from its right.
     entering: list[torch.Tensor] = [zero] * len(starts)
     state = zero
     for i in reversed(range(len(starts))):
         entering[i] = state
-        _, state = backward(inputs(starts[i], min(n, starts[i] + chunk)).flip(1), state)
+        outputs, state = backward(inputs(starts[i], min(n, starts[i] + chunk)).flip(1), state)
+        if separable:
+            backward_pool.add(outputs[0])
     backward_final = state
-    pool = _Pool(network)
     state = zero
     for i, a in enumerate(starts):
         x = inputs(a, min(n, a + chunk))
         outputs, state = forward(x, state)
-        if network.pooling != "last":
+        if separable:
+            pool.add(outputs[0])
+        elif network.pooling != "last":
             back, _ = backward(x.flip(1), entering[i])
             pool.add(merge_directions(outputs[0], back[0].flip(0), network.merge))
     if network.pooling == "last":
         return merge_directions(state[0, 0], backward_final[0, 0], network.merge)
+    if separable:
+        halves = [(pool.peak, backward_pool.peak)]
+        if network.pooling == "max+avg":
+            halves.append((pool.total / pool.count, backward_pool.total / backward_pool.count))
+        return torch.cat([torch.cat(pair) for pair in halves])
     return pool.result()
 
 
@@ -221,7 +234,9 @@ class _Pool:
             rescale = float(np.exp(self.top - top)) if np.isfinite(self.top) else 0.0
             weights = torch.exp(scores - top)
             weighted = (weights[:, None] * merged).sum(dim=0)
-            self.weighted = weighted if self.weighted is None else self.weighted * rescale + weighted
+            if self.weighted is not None:
+                weighted = weighted + self.weighted * rescale
+            self.weighted = weighted
             self.norm = self.norm * rescale + float(weights.sum())
             self.top = top
             return
