@@ -39,3 +39,19 @@ def read_utf8(path: str | Path) -> str:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         raise InputError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None
+
+
+def one_line_warnings() -> None:
+    """Show Python warnings (scikit-learn's, PyTorch's, ...) as one line each.
+
+    They go to the ``kegru`` logger as ``warning: MESSAGE (Category)``: no file name, no
+    source line, on standard error like every other message.
+    """
+    import logging
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        logging.getLogger("kegru").warning("warning: %s (%s)", text, category.__name__)
+
+    warnings.showwarning = show

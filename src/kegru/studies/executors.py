@@ -51,6 +51,7 @@ def _exit_with_parent(parent: int) -> None:
             time.sleep(1.0)
         os._exit(1)
 
+    one_line_warnings()  # a worker's library warnings print as one line too
     threading.Thread(target=watch, daemon=True).start()
 
 
