@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kegru.atomic import write_json
-from kegru.errors import InputError
+from kegru.errors import InputError, one_line_warnings
 from kegru.studies.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
