@@ -35,7 +35,7 @@ from kegru.models.kegru.network import KegruNetwork, merge_directions
 from kegru.models.kegru.tokenizer import KmerTokenizer
 
 #: Sequences with more k-mer tokens than this are scored in chunks.
-STREAM_TOKENS = 50_000
+STREAM_TOKENS = 20_000
 #: BiGRU positions per chunk.
 CHUNK_POSITIONS = 8_192
 
