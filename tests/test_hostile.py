@@ -935,3 +935,26 @@ def test_dask_only_when_asked(workspace, monkeypatch, capsys):
     )
     assert status == 2 and len(lines) == 1 and "tcp://x:1" in lines[0], everything
     assert not (workspace / "c2").exists()
+
+
+def test_sequences_longer_than_a_family_scores_whole_are_refused(workspace, monkeypatch, capsys):
+    # The template is KEGRU (no limit: it streams); give its family a limit to test the check.
+    monkeypatch.setattr("kegru.predict.files.WHOLE_SEQUENCE_LIMIT", {"kegru": 30})
+    before = snapshot(workspace)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "predict m data/query.fa --out n.tsv"
+    )
+    assert status == 2 and len(lines) == 1, everything
+    assert "query.fa:1: sequence 's0' is 40 bp" in lines[0] and "kegru scan" in lines[0]
+    assert snapshot(workspace) == before
+
+
+def test_interpret_refuses_whole_long_sequences_before_any_work(workspace, monkeypatch, capsys):
+    monkeypatch.setattr("kegru.interpret.workflow.INTERPRET_LIMIT", 30)
+    before = snapshot(workspace)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "interpret m data/query.fa --out i --window 0"
+    )
+    assert status == 2 and len(lines) == 1, everything
+    assert "--window" in lines[0] and "kegru scan" in lines[0]
+    assert snapshot(workspace) == before
