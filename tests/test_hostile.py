@@ -807,6 +807,7 @@ def test_environment_failure_is_one_line_exit_1_and_keeps_the_old_output(
     assert kept in lines[0] and "Traceback" not in everything
     if code == "ENOSPC":
         assert "no space left on device" in lines[0]
+    assert ".staging" not in lines[0]  # the internal folder is named as --out
     assert snapshot(workspace) == before, "the workspace changed"
 
 

@@ -17,6 +17,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from kegru.atomic import STAGE_SUFFIX
+
 #: Commands whose ``--out`` is one file written atomically (kept whole or not written).
 FILE_OUTPUTS = {"predict", "evaluate", "scan", "variants"}
 #: Commands whose ``--out`` is a model directory built beside it and swapped in whole.
@@ -48,13 +50,19 @@ def kept(args: argparse.Namespace) -> str:
     return f"files finished in --out {out} are whole (none is half-written)"
 
 
-def describe(error: BaseException) -> tuple[str, int]:
-    """One-line description of an unexpected error and its exit status."""
+def describe(error: BaseException, out: str | None = None) -> tuple[str, int]:
+    """One-line description of an unexpected error and its exit status.
+
+    A file inside the staging folder of ``out`` (see :func:`kegru.atomic.staged_directory`)
+    is named as ``--out OUT``: the staging folder is an internal detail, already removed.
+    """
     if isinstance(error, UnicodeDecodeError):
         where = f"byte 0x{error.object[error.start]:02x} at offset {error.start}"
         return f"a file is not UTF-8 text ({where})", INPUT_STATUS
     if isinstance(error, OSError):
         name = error.filename
+        if name and out and STAGE_SUFFIX in str(name):
+            name = f"--out {out}"
         problem = error.strerror or str(error) or type(error).__name__
         if error.errno == errno.ENOSPC:
             problem = "no space left on device"
@@ -69,7 +77,7 @@ def report(error: BaseException, args: argparse.Namespace, one_line) -> int:
     """Print ``error`` as one line on stderr (after its traceback with ``-v``); the status."""
     if getattr(args, "verbose", 0):
         traceback.print_exception(error, file=sys.stderr)
-    message, status = describe(error)
+    message, status = describe(error, getattr(args, "out", None))
     if status == ENVIRONMENT_STATUS:
         message += f"; {kept(args)}"
         if not getattr(args, "verbose", 0):
