@@ -78,7 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
     args = parser.parse_args()
-    rows = []
+    rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         model = _train(Path(tmp))
         for length in sorted(args.lengths):
@@ -87,6 +87,10 @@ def main() -> None:
             print(row, flush=True)
             rows.append(row)
             fasta.unlink()
+            _write(rows)  # after each length: a long run keeps what it measured
+
+
+def _write(rows: list[dict]) -> None:
     write_json(
         RESULTS,
         {
