@@ -77,6 +77,7 @@ def _measure(model: Path, fasta: Path, out: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lengths", type=int, nargs="+", default=[100_000, 1_000_000, 10_000_000])
+    parser.add_argument("--out", type=Path, default=RESULTS, help="results JSON")
     args = parser.parse_args()
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -87,12 +88,12 @@ def main() -> None:
             print(row, flush=True)
             rows.append(row)
             fasta.unlink()
-            _write(rows)  # after each length: a long run keeps what it measured
+            _write(rows, args.out)  # after each length: a long run keeps what it measured
 
 
-def _write(rows: list[dict]) -> None:
+def _write(rows: list[dict], out: Path) -> None:
     write_json(
-        RESULTS,
+        out,
         {
             "what": "peak RSS of `kegru predict` on one sequence, per length",
             "model": "default preset, units=16, dim=16 (conv 128 filters pooled by 2, max "

@@ -24,6 +24,8 @@ refuse sequences longer than :data:`STREAM_TOKENS` tokens, pointing to ``kegru s
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections.abc import Callable
 
 import numpy as np
@@ -114,6 +116,7 @@ def predict_long_aware(
             "with stacked BiGRU layers (layers > 1) scores at once; use `kegru scan` to score "
             "it in windows"
         )
+    _return_freed_memory()
     scores = np.empty(len(sequences))
     short = np.setdiff1d(np.arange(len(sequences)), long)
     if len(short):
@@ -128,6 +131,20 @@ def predict_long_aware(
     finally:
         module.train(was_training)
     return scores
+
+
+def _return_freed_memory() -> None:
+    """Have glibc serve blocks of 64 KB or more by ``mmap``, so freed chunk buffers go back.
+
+    Without this, glibc's adaptive threshold moves the chunks' buffers onto the heap, which
+    fragments: resident memory grew ~0.8 MB per chunk (1.2 GB peak on 10 Mb) although
+    nothing was kept. Elsewhere than glibc this does nothing.
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-3, 1 << 16)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
 
 
 class _ChunkInputs:
