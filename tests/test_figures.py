@@ -36,6 +36,7 @@ def test_roc_and_pr_curves_are_written_with_their_metric_in_the_title(tmp_path, 
     ]
     assert plt.get_fignums() == []  # both closed
 
+
 def test_save_png_closes_the_figure_when_writing_fails(tmp_path):
     figure, _ = plt.subplots()
     blocker = tmp_path / "file"

@@ -477,6 +477,41 @@ CASES = [
     Case(
         "study-jobs-0", "study s.toml --datasets d.toml --out st --jobs 0", "--jobs", _study_files
     ),
+    # Side files and named inputs (issue 31): decoded, validated and found before any work.
+    Case(
+        "datasets-not-utf8",
+        "study s.toml --datasets d.toml --out st",
+        "d.toml:2: not UTF-8",
+        lambda ws: (_study_files(ws), _write("d.toml", b'[[dataset]]\nname = "D\xff"\n')(ws)),
+    ),
+    Case(
+        "study-toml-not-utf8",
+        "study s.toml --datasets d.toml --out st",
+        "s.toml:1: not UTF-8",
+        lambda ws: (_study_files(ws), _write("s.toml", b'name = "\xfe"\n')(ws)),
+    ),
+    Case(
+        "compare-datasets-not-utf8",
+        "compare --datasets d.toml --models gc --out c",
+        "d.toml:1: not UTF-8",
+        _write("d.toml", b"\xff[[dataset]]\n"),
+    ),
+    Case(
+        "interpret-motif-db-missing",
+        "interpret m data/query.fa --out i --motif-db nosuch.meme",
+        "--motif-db: file not found",
+    ),
+    Case(
+        "train-negatives-missing",
+        TRAIN.replace("--out m", "--out m2") + " --negatives nosuch.fa",
+        "--negatives: file not found",
+    ),
+    Case("train-init-missing", TRAIN + " --init nosuch", "--init: file not found"),
+    Case(
+        "scan-regions-missing",
+        "scan m data/genome.fa --out s.bg --regions nosuch.bed",
+        "--regions: file not found",
+    ),
 ]
 
 
@@ -726,4 +761,201 @@ def test_truncated_bgzip_genome_is_one_line(command, workspace, monkeypatch, cap
     assert main([*argv.split(), "--quiet"]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1 and "cut.fa.gz: truncated or corrupt gzip" in lines[0], lines
+    assert snapshot(workspace) == before
+
+
+# --------------------------------------------------------------------------- environment failures
+
+
+def _run(workspace: Path, monkeypatch, capsys, argv: str) -> tuple[int, list[str], str]:
+    monkeypatch.chdir(workspace)
+    status = main([*argv.split(), "--quiet"])
+    captured = capsys.readouterr()
+    return status, captured.err.strip().splitlines(), captured.err + captured.out
+
+
+def _fail_writes(monkeypatch, code: int) -> None:
+    """Every atomic rename fails with ``code`` (as a full or read-only disk would)."""
+    import errno as errno_module
+
+    def refuse(source, target):
+        raise OSError(code, os.strerror(code), str(target))
+
+    monkeypatch.setattr("kegru.atomic.os.replace", refuse)
+    monkeypatch.setattr("kegru.atomic.os.rename", refuse)
+    assert code in (errno_module.ENOSPC, errno_module.EACCES, errno_module.EROFS)
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EACCES", "EROFS"])
+@pytest.mark.parametrize(
+    ("argv", "kept"),
+    [
+        (TRAIN, "the previous model in --out m is unchanged"),
+        ("predict m data/query.fa --out old.tsv", "the previous --out old.tsv is unchanged"),
+    ],
+)
+def test_environment_failure_is_one_line_exit_1_and_keeps_the_old_output(
+    code, argv, kept, workspace, monkeypatch, capsys
+):
+    import errno as errno_module
+
+    before = snapshot(workspace)
+    _fail_writes(monkeypatch, getattr(errno_module, code))
+    status, lines, everything = _run(workspace, monkeypatch, capsys, argv)
+    assert status == 1, everything
+    assert len(lines) == 1 and lines[0].startswith("kegru "), everything
+    assert kept in lines[0] and "Traceback" not in everything
+    if code == "ENOSPC":
+        assert "no space left on device" in lines[0]
+    assert ".staging" not in lines[0]  # the internal folder is named as --out
+    assert snapshot(workspace) == before, "the workspace changed"
+
+
+def test_verbose_shows_the_traceback_of_an_environment_failure(workspace, monkeypatch, capsys):
+    import errno as errno_module
+
+    _fail_writes(monkeypatch, errno_module.ENOSPC)
+    monkeypatch.chdir(workspace)
+    assert main(["predict", "m", "data/query.fa", "--out", "new.tsv", "-v"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "--out new.tsv was not written" in err.splitlines()[-1]
+    assert not (workspace / "new.tsv").exists()
+
+
+def test_a_bug_is_one_line_exit_1(workspace, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise TypeError("unexpected None")
+
+    monkeypatch.setattr("kegru.predict.files.predict_file", broken)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "predict m data/query.fa --out n.tsv"
+    )
+    assert status == 1 and len(lines) == 1, everything
+    assert "internal error (TypeError: unexpected None)" in lines[0]
+    assert "Traceback" not in everything
+
+
+def test_library_warnings_print_as_one_line(workspace, monkeypatch, capsys):
+    import warnings
+
+    def warn(*args, **kwargs):
+        warnings.warn("Only one class is present in y_true.\nROC AUC is undefined", stacklevel=1)
+        return 0
+
+    monkeypatch.setattr("kegru.predict.files.predict_file", warn)
+    monkeypatch.chdir(workspace)
+    main(["predict", "m", "data/query.fa", "--out", "n.tsv"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines == [
+        "kegru: warning: Only one class is present in y_true. ROC AUC is undefined (UserWarning)"
+    ]
+
+
+def test_gc_coefficients_that_are_not_numbers_are_one_line(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    assert main(["train", "data/train.csv", "--model", "gc", "--out", "g", "--quiet"]) == 0
+    capsys.readouterr()
+    path = workspace / "g" / "coefficients.json"
+    record = json.loads(path.read_text())
+    record["coefficients"] = ["a"] * len(record["coefficients"])
+    path.write_text(json.dumps(record))
+    before = snapshot(workspace)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "predict g data/query.fa --out n.tsv"
+    )
+    assert status == 2 and len(lines) == 1, everything
+    assert "coefficients.json: 'coefficients' must hold numbers" in lines[0]
+    assert snapshot(workspace) == before
+
+
+def test_symlinked_out_is_written_through_and_leaves_no_staging(workspace, monkeypatch, capsys):
+    (workspace / "link").symlink_to("m")
+    old_weights = (workspace / "m" / "weights.safetensors").read_bytes()
+    status, _, everything = _run(
+        workspace, monkeypatch, capsys, TRAIN.replace("--out m", "--out link") + " --seed 7"
+    )
+    assert status == 0, everything
+    assert (workspace / "link").is_symlink() and os.readlink(workspace / "link") == "m"
+    assert (workspace / "m" / "weights.safetensors").read_bytes() != old_weights
+    assert not [p.name for p in workspace.iterdir() if p.name.startswith(".")]
+
+
+def test_stale_staging_link_is_removed(tmp_path):
+    from kegru.atomic import remove_stale_stages
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / ".m.999999999.abcd.staging").symlink_to("elsewhere")
+    remove_stale_stages(tmp_path / "m")
+    assert not (tmp_path / ".m.999999999.abcd.staging").is_symlink()
+    assert (tmp_path / "elsewhere").is_dir()
+
+
+def _compare_files(ws: Path) -> None:
+    (ws / "d.toml").write_text('[[dataset]]\nname = "D"\ntrain = "data/train.csv"\n')
+
+
+def test_compare_with_a_failed_trial_exits_1_naming_it(workspace, monkeypatch, capsys):
+    from kegru.models.gc import GcEstimator
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    _compare_files(workspace)
+    monkeypatch.setattr(GcEstimator, "fit", fail)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "compare --datasets d.toml --models gc --out c --jobs 1"
+    )
+    assert status == 1, everything
+    assert "Traceback" not in everything
+    assert any("trials failed" in line and "(D, gc)" in line for line in lines), everything
+    assert not any(line.startswith("kegru study") for line in lines), everything
+
+
+def test_dask_only_when_asked(workspace, monkeypatch, capsys):
+    import kegru.studies.run as study_run
+    from kegru.errors import InputError
+
+    def unreachable(address):
+        raise InputError(f"cannot reach the Dask scheduler at {address}: refused")
+
+    monkeypatch.setattr(study_run, "dask_client", unreachable)
+    _compare_files(workspace)
+    # The environment variable alone never switches to Dask: this runs locally.
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "tcp://192.0.2.1:8786")
+    status, _, everything = _run(
+        workspace, monkeypatch, capsys, "compare --datasets d.toml --models gc --out c --jobs 1"
+    )
+    assert status == 0, everything
+    # --dask is used, and an unreachable scheduler leaves no output folder behind.
+    status, lines, everything = _run(
+        workspace,
+        monkeypatch,
+        capsys,
+        "compare --datasets d.toml --models gc --out c2 --dask tcp://x:1",
+    )
+    assert status == 2 and len(lines) == 1 and "tcp://x:1" in lines[0], everything
+    assert not (workspace / "c2").exists()
+
+
+def test_sequences_longer_than_a_family_scores_whole_are_refused(workspace, monkeypatch, capsys):
+    # The template is KEGRU (no limit: it streams); give its family a limit to test the check.
+    monkeypatch.setattr("kegru.predict.files.WHOLE_SEQUENCE_LIMIT", {"kegru": 30})
+    before = snapshot(workspace)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "predict m data/query.fa --out n.tsv"
+    )
+    assert status == 2 and len(lines) == 1, everything
+    assert "query.fa:1: sequence 's0' is 40 bp" in lines[0] and "kegru scan" in lines[0]
+    assert snapshot(workspace) == before
+
+
+def test_interpret_refuses_whole_long_sequences_before_any_work(workspace, monkeypatch, capsys):
+    monkeypatch.setattr("kegru.interpret.workflow.INTERPRET_LIMIT", 30)
+    before = snapshot(workspace)
+    status, lines, everything = _run(
+        workspace, monkeypatch, capsys, "interpret m data/query.fa --out i --window 0"
+    )
+    assert status == 2 and len(lines) == 1, everything
+    assert "--window" in lines[0] and "kegru scan" in lines[0]
     assert snapshot(workspace) == before

@@ -258,6 +258,12 @@ def test_unknown_chromosome_is_a_counted_skip(small_genome, tmp_path, capsys):
     with gzip.open(peaks, "wt") as handle:
         handle.write("\n".join(rows) + "\n")
     assert _prepare(peaks, genome, tmp_path / "out", "--valid-fraction", "0.2") == 0
+    # Skipped peaks are said on the terminal too, in one line (issue 31), not only counted.
+    warning = capsys.readouterr().err.strip().splitlines()
+    assert [line for line in warning if "chromosomes the genome lacks" in line] == [
+        f"kegru: {peaks}: 2 of {len(rows)} peaks are on chromosomes the genome lacks and were "
+        "skipped (peaks.bed.gz:13 chrM, peaks.bed.gz:14 chr1)"
+    ]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     dropped = manifest["peaks"]["dropped"]
     assert dropped["counts"] == {"chrom_not_in_genome": 2}

@@ -24,9 +24,9 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     The temporary file lives in the same directory, so the rename is atomic on POSIX. The
     file gets the permissions an ordinary new file would (0666 less the umask), not the
     private 0600 of ``mkstemp``. On any error the temporary file is removed and ``path``
-    is left as it was.
+    is left as it was. A symbolic link is written through: its target gets the new file.
     """
-    path = Path(path)
+    path = through_links(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
@@ -52,9 +52,10 @@ def staged_directory(path: str | Path) -> Iterator[Path]:
     one, else two renames), so ``path`` never mixes old and new files and never holds a
     half-built result; on any error (or ``kill -9``) the old ``path`` stays as it was. The
     staging directory is named ``.NAME.PID.XXXX.staging``; ones whose process is gone are
-    removed by the next call for the same ``path``.
+    removed by the next call for the same ``path``. A symbolic link is written through: the
+    new directory is built beside its target and replaces the target; the link stays.
     """
-    path = Path(path)
+    path = through_links(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_stages(path)
     stage = Path(
@@ -69,6 +70,12 @@ def staged_directory(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+def through_links(path: str | Path) -> Path:
+    """``path``, or the file it links to when it is a symbolic link (followed to the end)."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def _swap_in(stage: Path, path: Path) -> None:
@@ -114,7 +121,10 @@ def remove_stale_stages(path: str | Path) -> None:
         if not candidate.is_dir() or len(parts) != 3 or not parts[0].isdigit():
             continue
         if f".{parts[2]}" in (STAGE_SUFFIX, ".old") and not pid_alive(int(parts[0])):
-            shutil.rmtree(candidate, ignore_errors=True)
+            if candidate.is_symlink():  # left by an older version that swapped a link away
+                candidate.unlink()
+            else:
+                shutil.rmtree(candidate, ignore_errors=True)
 
 
 def glob_escape(text: str) -> str:

@@ -29,3 +29,29 @@ class InputError(ValueError):
         if self.path is not None:
             where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
         return f"{where}{self.message}"
+
+
+def read_utf8(path: str | Path) -> str:
+    """The text of ``path``; a byte that is not UTF-8 is an :class:`InputError` at its line."""
+    data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None
+
+
+def one_line_warnings() -> None:
+    """Show Python warnings (scikit-learn's, PyTorch's, ...) as one line each.
+
+    They go to the ``kegru`` logger as ``warning: MESSAGE (Category)``: no file name, no
+    source line, on standard error like every other message.
+    """
+    import logging
+    import warnings
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        text = " ".join(str(message).split())
+        logging.getLogger("kegru").warning("warning: %s (%s)", text, category.__name__)
+
+    warnings.showwarning = show

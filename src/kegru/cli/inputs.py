@@ -121,3 +121,24 @@ def _replace_all(text: str, names: dict[str, str]) -> str:
     for copy, label in names.items():
         text = text.replace(copy, label)
     return text
+
+
+def check_named_files(args: Any) -> None:
+    """Every input path a command names exists, before any work (one line if not).
+
+    The paths are the command's ``inputs``, ``seekable_inputs`` and ``checked_paths``
+    (``set_defaults``): e.g. ``--negatives``, ``--motif-db``, ``--init``, ``--regions``.
+    """
+    names = [
+        *getattr(args, "inputs", ()),
+        *getattr(args, "seekable_inputs", ()),
+        *getattr(args, "checked_paths", ()),
+    ]
+    words = getattr(args, "command_line", [])
+    for name in names:
+        value = getattr(args, name, None)
+        if value is None or value == STDIN or Path(value).exists():
+            continue
+        option = "--" + name.replace("_", "-")
+        label = option if option in words else name.upper()
+        raise InputError(f"{label}: file not found", value)

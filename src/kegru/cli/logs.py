@@ -13,7 +13,7 @@ import logging
 import sys
 from pathlib import Path
 
-from kegru.errors import InputError
+from kegru.errors import InputError, one_line_warnings
 
 LOGGER = "kegru"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -55,6 +55,7 @@ def configure_logging(
     console.setLevel(console_level(verbose, quiet))
     console.setFormatter(logging.Formatter("kegru: %(message)s"))
     logger.addHandler(console)
+    one_line_warnings()  # library warnings never reach the terminal raw
     if log_file is not None:
         path = Path(log_file)
         try:

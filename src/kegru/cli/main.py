@@ -2,7 +2,9 @@
 
 Each command lives in ``kegru.cli.commands.<name>`` and exposes ``add_parser(subparsers)`` and
 ``run(args) -> int``. Bad input (:class:`kegru.errors.InputError`) prints one line and
-exits with status 2. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
+exits with status 2; any other failure one line too (:mod:`kegru.cli.failures`): exit 1 for a
+failed environment (no space, permission, read-only) with what was kept, ``-v`` for the
+traceback. Every command also takes ``-v``, ``--quiet`` and ``--log-file``
 (:mod:`kegru.cli.logs`). A command lists its input-path arguments in ``inputs`` (set with
 ``set_defaults``); pipes and ``-`` (standard input) there are read once into a temporary
 file (:mod:`kegru.cli.inputs`).
@@ -16,8 +18,9 @@ import logging
 import sys
 
 from kegru import __version__
+from kegru.cli.failures import report
 from kegru.cli.help import finish
-from kegru.cli.inputs import restore_names, spool_inputs
+from kegru.cli.inputs import check_named_files, restore_names, spool_inputs
 from kegru.cli.logs import configure_logging
 from kegru.cli.options import add_logging_options, check_common_options
 from kegru.errors import InputError
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(args.verbose, args.quiet, args.log_file)
         logging.getLogger("kegru.cli.main").debug("kegru %s: %s", __version__, " ".join(words))
         check_common_options(args)
+        check_named_files(args)
         with spool_inputs(
             args, getattr(args, "inputs", ()), getattr(args, "seekable_inputs", ())
         ) as names:
@@ -99,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"kegru {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001  (the policy: one line, never a traceback)
+        return report(error, args, one_line)
 
 
 if __name__ == "__main__":

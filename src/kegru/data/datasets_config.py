@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kegru.data.formats import FORMATS
-from kegru.errors import InputError
+from kegru.errors import InputError, read_utf8
 
 #: keys a ``[[dataset]]`` table may hold.
 DATASET_KEYS = ("name", "train", "test", "group", "format", "negatives", "negatives_file")
@@ -108,7 +108,7 @@ def read_datasets(path: str | Path) -> list[DatasetSpec]:
     path = Path(path)
     if not path.is_file():
         raise InputError("data sets file not found", path)
-    text = path.read_text()
+    text = read_utf8(path)
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

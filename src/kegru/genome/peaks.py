@@ -13,6 +13,7 @@ chromosomes, are skipped and counted; when no peak is left that is an error too.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,16 @@ def read_peaks(
     peaks.format = (
         "narrowPeak" if widest >= NARROWPEAK_COLUMNS else "bed6" if widest >= 5 else "bed3"
     )
+    lacking = peaks.skipped.get("chrom_not_in_genome", 0)
+    if lacking and peaks.peaks:
+        # Never drop peaks silently: a wrong genome or naming (chr1 vs 1) shows here.
+        logging.getLogger(__name__).warning(
+            "%s: %d of %d peaks are on chromosomes the genome lacks and were skipped (%s)",
+            path,
+            lacking,
+            lacking + len(peaks.peaks) + peaks.skipped.get("chrom_not_selected", 0),
+            ", ".join(peaks.examples.get("chrom_not_in_genome", [])),
+        )
     if not peaks.peaks:
         detail = "; ".join(f"{k}: {v}" for k, v in sorted(peaks.skipped.items()))
         raise InputError(

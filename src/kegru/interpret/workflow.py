@@ -140,6 +140,7 @@ def interpret_file(
     estimator = load_model(model_dir, device=device, threads=threads)
     records, n_total = _read_records(fasta, estimator.min_length, max_sequences)
     sequences = [centre_crop(s, window) for s in records.sequences]
+    _check_explainable(sequences, records.names)
     attribution: dict[str, Any] = {}
     if method == "ism":
         result = interpret_sequences(estimator, records.names, sequences, batch_size, progress)
@@ -273,3 +274,19 @@ def discover_and_match(
     )
     summary["report"] = report.name
     return summary
+
+
+#: Longest sequence (bp) interpretation explains whole: attributions hold every position's
+#: gradients and mutagenesis grows with the square of the length.
+INTERPRET_LIMIT = 100_000
+
+
+def _check_explainable(sequences: list[str], names: list[str]) -> None:
+    """Refuse, before any work, a sequence longer than :data:`INTERPRET_LIMIT`."""
+    for name, sequence in zip(names, sequences, strict=True):
+        if len(sequence) > INTERPRET_LIMIT:
+            raise InputError(
+                f"sequence {name!r} is {len(sequence)} bp, longer than the {INTERPRET_LIMIT} bp "
+                "interpret explains whole; cut it with window (--window), or find its sites "
+                "with `kegru scan` first"
+            )

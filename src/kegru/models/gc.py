@@ -23,7 +23,7 @@ from sklearn.linear_model import LogisticRegression
 
 from kegru.atomic import write_json
 from kegru.data.sequences import BASE_CODES, BASES, LabelledSequences
-from kegru.errors import InputError
+from kegru.errors import InputError, read_utf8
 from kegru.models.base import Estimator
 from kegru.models.params import Rule
 
@@ -148,10 +148,25 @@ class GcEstimator(Estimator):
         if not path.exists():
             raise InputError(f"model coefficients missing ({COEFFICIENTS_FILE})", directory)
         try:
-            stored = json.loads(path.read_text())
+            stored = json.loads(read_utf8(path))
         except json.JSONDecodeError as error:
             raise InputError(f"unreadable coefficients: {error}", path, error.lineno) from None
-        if stored.get("features") != self._feature_names():
+        if not isinstance(stored, dict) or stored.get("features") != self._feature_names():
             raise InputError("coefficients do not match the 'dinucleotide' parameter", path)
-        self.coefficients_ = np.asarray(stored["coefficients"], dtype=np.float64)
-        self.intercept_ = float(stored["intercept"])
+        self.coefficients_ = _finite_numbers(stored.get("coefficients"), path, "coefficients")
+        if len(self.coefficients_) != len(stored["features"]):
+            raise InputError("'coefficients' does not hold one number per feature", path)
+        self.intercept_ = float(_finite_numbers([stored.get("intercept")], path, "intercept")[0])
+
+
+def _finite_numbers(values: Any, path: Path, field: str) -> np.ndarray:
+    """``values`` as finite float64 numbers, shape=(n,); else an :class:`InputError`."""
+    numbers = values if isinstance(values, list) else None
+    if numbers is None or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in numbers
+    ):
+        raise InputError(f"'{field}' must hold numbers", path)
+    array = np.asarray(numbers, dtype=np.float64)
+    if not np.isfinite(array).all():
+        raise InputError(f"'{field}' holds a value that is not finite", path)
+    return array

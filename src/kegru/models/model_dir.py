@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from kegru.atomic import check_creatable, check_output_dir
+from kegru.atomic import check_creatable, check_output_dir, through_links
 from kegru.errors import InputError
 from kegru.models.params import Rule
 from kegru.models.registry import MODEL_FAMILIES
@@ -139,7 +139,8 @@ def check_model_out(path: str | Path, overwrite: bool = False, option: str = "--
     """
     path = Path(path)
     check_output_dir(path, option)
-    check_creatable(path, option)  # the new model is built beside it, then swapped in
+    # The new model is built beside it (beside a link's target), then swapped in.
+    check_creatable(through_links(path), option)
     if overwrite or not path.is_dir():
         return
     foreign = sorted(

@@ -9,15 +9,32 @@ import numpy as np
 from kegru.atomic import check_output_file, write_text
 from kegru.data.fasta import read_fasta
 from kegru.data.sequences import LabelledSequences
+from kegru.errors import InputError
 from kegru.models.base import Estimator, load_model
 from kegru.models.params import check_positive
 from kegru.predict.strands import DEFAULT_STRAND, check_finite_scores, check_strand, predict_strands
 from kegru.progress import progress_bar
 
+#: Longest sequence (bp) the families that hold a whole sequence at once score: their
+#: memory grows with length (~1 KB per base for CNN_ZH). KEGRU and GC have no limit
+#: (KEGRU reads long sequences in chunks, :mod:`kegru.models.kegru.streaming`).
+WHOLE_SEQUENCE_LIMIT = {"deepbind": 500_000, "cnn_zh": 500_000, "gkmsvm": 500_000}
+
 
 def estimator_check_lengths(estimator: Estimator, data: LabelledSequences) -> None:
-    """Raise an :class:`InputError` at the first record too short for the model."""
+    """Raise an :class:`InputError` at the first record too short or too long for the model."""
     data.require_min_length(estimator.min_length, "the model's minimum length")
+    limit = WHOLE_SEQUENCE_LIMIT.get(estimator.family)
+    long = np.flatnonzero(data.lengths > limit) if limit else []
+    if len(long):
+        path, line = data.locate(int(long[0]))
+        raise InputError(
+            f"sequence {data.names[long[0]]!r} is {int(data.lengths[long[0]])} bp, longer than "
+            f"the {limit} bp a {estimator.family} model scores at once; use `kegru scan` to "
+            "score it in windows",
+            path,
+            line,
+        )
 
 
 def predict_file(

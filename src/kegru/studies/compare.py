@@ -12,6 +12,7 @@ study's own ``results.csv`` and ``report.html``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -92,3 +93,18 @@ def compare_models(
     if pairs:
         save_figure(figure_baselines(pairs), out_dir, "figure2")
     return table
+
+
+def report_failed_trials(out_dir: str | Path) -> int:
+    """Name the failed trials of ``out_dir`` in one line on stderr; the exit status (1 if any)."""
+    _, results = read_study_results(Path(out_dir))
+    failed = results[results["status"] == "failed"]
+    if failed.empty:
+        return 0
+    names = ", ".join(f"{r.trial_id} ({r.dataset}, {r.model})" for r in failed.itertuples())
+    print(
+        f"kegru: {len(failed)} of {len(results)} trials failed: {names}; the others are in "
+        f"{out_dir} (each failed trial's error: trials/ID/error.json)",
+        file=sys.stderr,
+    )
+    return 1

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from kegru.data.datasets_config import DatasetSpec
-from kegru.errors import InputError
+from kegru.errors import InputError, read_utf8
 from kegru.models.kegru.embedding import EMBEDDINGS
 from kegru.studies.trials import Trial
 
@@ -169,7 +169,7 @@ def read_user_study(path: str | Path) -> Study:
     if not path.is_file():
         raise InputError("study file not found", path)
     try:
-        document = tomllib.loads(path.read_text())
+        document = tomllib.loads(read_utf8(path))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML: {error}", path) from None
     known = ("name", "model", "seeds", "parameters", "setting")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kegru.atomic import write_json
-from kegru.errors import InputError
+from kegru.errors import InputError, one_line_warnings
 from kegru.studies.trials import ERROR_FILE, Trial, result_row, run_trial, trial_dir
 
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -51,6 +51,7 @@ def _exit_with_parent(parent: int) -> None:
             time.sleep(1.0)
         os._exit(1)
 
+    one_line_warnings()  # a worker's library warnings print as one line too
     threading.Thread(target=watch, daemon=True).start()
 
 

@@ -10,7 +10,6 @@ trial; ``DIR/study.json`` records the study (:mod:`kegru.studies.results`).
 from __future__ import annotations
 
 import functools
-import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from kegru.atomic import write_json
 from kegru.data.datasets_config import DatasetSpec, read_datasets
 from kegru.errors import InputError
 from kegru.studies.definitions import Study, load_study, study_trials
-from kegru.studies.executors import SCHEDULER_VARIABLE, start_trials
+from kegru.studies.executors import dask_client, start_trials
 from kegru.studies.results import STUDY_FILE, results_frame, study_record, write_results
 from kegru.studies.trials import RUNNING, Trial, result_row, trial_dir
 
@@ -56,8 +55,8 @@ def run_study(
     n_jobs : int, optional
         Local worker processes (default: the core count); 1 runs trials in this process.
     scheduler : str, optional
-        Address of a Dask scheduler (``tcp://host:8786``); default: the
-        ``DASK_SCHEDULER_ADDRESS`` variable; none runs locally. Trial directories must be
+        Address of a Dask scheduler (``tcp://host:8786``); none (the default) runs
+        locally, whatever ``DASK_SCHEDULER_ADDRESS`` says. Trial directories must be
         on a file system the workers share.
     retry_failed : bool
         Run failed trials again (otherwise they keep their recorded error).
@@ -114,11 +113,15 @@ def _checked_scheduler(scheduler: str | None, n_jobs: int | None, device: str) -
     """
     if n_jobs is not None and n_jobs < 1:
         raise InputError(f"--jobs must be at least 1, got {n_jobs}")
-    if not scheduler and not os.environ.get(SCHEDULER_VARIABLE):
+    if not scheduler:
         from kegru.train.config import resolve_device
 
         resolve_device(device)  # locally: an unusable device fails before any trial
-    return scheduler or os.environ.get(SCHEDULER_VARIABLE) or None
+        return None
+    # Dask only when asked (never from the environment); an unreachable scheduler fails
+    # here, before the study directory is made.
+    dask_client(scheduler).close()
+    return scheduler
 
 
 def _with_parts(
@@ -216,9 +219,7 @@ class _StudyProgress:
 def _failure_line(row: dict[str, Any]) -> str:
     """One stderr line for a failed trial (printed even with ``--quiet``)."""
     error = " ".join(str(row.get("error")).split())
-    return (
-        f"kegru study: trial {row['trial_id']} ({row['dataset']}, {row['model']}) failed: {error}"
-    )
+    return f"kegru: trial {row['trial_id']} ({row['dataset']}, {row['model']}) failed: {error}"
 
 
 def check_study_inputs(trials: list[Trial]) -> None:

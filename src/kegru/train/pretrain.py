@@ -21,7 +21,7 @@ import numpy as np
 from kegru.atomic import write_json
 from kegru.data.datasets_config import DatasetSpec, read_datasets
 from kegru.data.sequences import LabelledSequences, concatenate
-from kegru.errors import InputError
+from kegru.errors import InputError, read_utf8
 from kegru.train.prepared import load_dataset_spec
 
 PRETRAIN_FILE = "pretrain.json"
@@ -110,4 +110,7 @@ def read_pretrain_record(base: str | Path) -> dict[str, Any]:
     path = Path(base) / PRETRAIN_FILE
     if not path.exists():
         raise InputError(f"not a pre-trained base (no {PRETRAIN_FILE})", base)
-    return json.loads(path.read_text())
+    try:
+        return json.loads(read_utf8(path))
+    except json.JSONDecodeError as error:
+        raise InputError(f"unreadable record: {error}", path, error.lineno) from None

@@ -153,6 +153,7 @@ def train_and_evaluate(
         "train": data.train,
         "test": data.test,
         "seed": run.seed,
+        "out": out_dir,  # messages name the final folder, not the staging one
     }
     if not output.staged:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -190,12 +191,13 @@ def _write_model_dir(
 ) -> dict[str, Any]:
     """Fit, save, score the test set and write every file of a model directory.
 
-    ``run_info`` holds ``dataset`` (name), ``model``, ``train``, ``test`` and ``seed``.
+    ``run_info`` holds ``dataset`` (name), ``model``, ``train``, ``test``, ``seed`` and
+    ``out`` (the final model directory, named in messages).
     """
     write_text(out_dir / "splits.tsv", _splits_table(data.all_records, data.split))
     train_seconds = _fit_and_save(estimator, data, out_dir, card)
     name, train, test = run_info["dataset"], run_info["train"], run_info["test"]
-    validation = _validation_metrics(estimator, data.valid, out_dir)
+    validation = _validation_metrics(estimator, data.valid, run_info.get("out", out_dir))
     scores = _score_test_set(estimator, data.test, out_dir, name)
     metrics = {
         **binary_metrics(data.test.labels, scores, validation.pop("valid_threshold")),

@@ -31,7 +31,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--jobs", type=int, default=None, help="local worker processes (default: core count)"
     )
-    parser.add_argument("--scheduler", default=None, help="Dask scheduler address")
+    parser.add_argument(
+        "--dask",
+        "--scheduler",
+        dest="scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the trials on this Dask scheduler, e.g. tcp://host:8786 (default: locally; "
+        "the DASK_SCHEDULER_ADDRESS variable is ignored)",
+    )
     add_study_device(parser)
     parser.set_defaults(run=run)
 
@@ -39,7 +47,7 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from kegru.atomic import check_output_dir
     from kegru.models.params import check_positive
-    from kegru.studies.compare import compare_models, parse_models
+    from kegru.studies.compare import compare_models, parse_models, report_failed_trials
 
     check_positive(args.epochs, "--epochs")
     check_positive(args.jobs, "--jobs")
@@ -56,4 +64,4 @@ def run(args: argparse.Namespace) -> int:
     )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     print(f"table in {args.out}/comparison.csv, figure in {args.out}/figure2.png")
-    return 0
+    return report_failed_trials(args.out)

@@ -64,7 +64,7 @@ def add_parser(subparsers) -> None:
         "sequence length, see kegru info; 0 = whole sequences)",
     )
     add_device_options(parser)
-    parser.set_defaults(run=run, inputs=("fasta",))
+    parser.set_defaults(run=run, inputs=("fasta",), checked_paths=("motif_db",))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -65,7 +65,7 @@ def add_parser(subparsers) -> None:
     )
     add_strand(parser)
     add_device_options(parser)
-    parser.set_defaults(run=run, inputs=("fasta",))
+    parser.set_defaults(run=run, inputs=("fasta",), checked_paths=("regions",))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -30,9 +30,13 @@ def add_parser(subparsers) -> None:
         "--jobs", type=int, default=None, help="local worker processes (default: core count)"
     )
     parser.add_argument(
+        "--dask",
         "--scheduler",
+        dest="scheduler",
+        metavar="ADDRESS",
         default=None,
-        help="Dask scheduler address, e.g. tcp://host:8786 (default: $DASK_SCHEDULER_ADDRESS)",
+        help="run the trials on this Dask scheduler, e.g. tcp://host:8786 (default: locally; "
+        "the DASK_SCHEDULER_ADDRESS variable is ignored)",
     )
     parser.add_argument("--retry-failed", action="store_true", help="rerun failed trials")
     add_study_device(parser)

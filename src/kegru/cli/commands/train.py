@@ -182,7 +182,11 @@ def add_parser(subparsers) -> None:
     add_model_options(parser)
     add_format(parser)
     add_run_options(parser)
-    parser.set_defaults(run=run, inputs=("train", "test", "negatives", "test_negatives"))
+    parser.set_defaults(
+        run=run,
+        inputs=("train", "test", "negatives", "test_negatives"),
+        checked_paths=("init",),
+    )
 
 
 def resolve_model(args: argparse.Namespace) -> str:

@@ -47,6 +47,7 @@ from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.models.kegru.ensemble import EnsembleNetwork
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
+from kegru.models.kegru.streaming import predict_long_aware
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.models.kegru.views import mean_over_phases, mean_over_strands
 from kegru.models.options import KEGRU_RC_MODES
@@ -338,6 +339,13 @@ class KegruEstimator(TorchEstimator):
         from kegru.models.kegru.onehot_module import kegru_onehot_module
 
         return kegru_onehot_module(self)
+
+    def _predict_network(self, sequences: list[str]) -> np.ndarray:
+        # A sequence too long to hold at once is read in chunks, with the same score.
+        torch.set_num_threads(max(1, int(self.params["threads"])))
+        return predict_long_aware(
+            sequences, self.tokenizer_, lambda: self.network_, super()._predict_network
+        )
 
     def _predict_strands(self, sequences: list[str]) -> np.ndarray:
         if self.params["rc"] == "conjoined":
