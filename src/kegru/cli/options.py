@@ -37,6 +37,22 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     add_device_options(parser)
 
 
+def add_trial_executors(parser: argparse.ArgumentParser) -> None:
+    """``--jobs`` and ``--dask`` of study and compare: where the trials run."""
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="local worker processes (default: core count)"
+    )
+    parser.add_argument(
+        "--dask",
+        "--scheduler",
+        dest="scheduler",
+        metavar="ADDRESS",
+        default=None,
+        help="run the trials on this Dask scheduler, e.g. tcp://host:8786 (default: locally; "
+        "the DASK_SCHEDULER_ADDRESS variable is ignored)",
+    )
+
+
 def add_study_device(parser: argparse.ArgumentParser) -> None:
     """``--device`` of study and compare: where every trial trains."""
     parser.add_argument(

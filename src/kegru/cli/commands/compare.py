@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kegru.cli.options import add_study_device
+from kegru.cli.options import add_study_device, add_trial_executors
 from kegru.studies.definitions import BASELINE_MODELS
 
 EXAMPLE = (
@@ -28,18 +28,7 @@ def add_parser(subparsers) -> None:
     )
     parser.add_argument("--out", required=True, help="output directory")
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per model")
-    parser.add_argument(
-        "--jobs", type=int, default=None, help="local worker processes (default: core count)"
-    )
-    parser.add_argument(
-        "--dask",
-        "--scheduler",
-        dest="scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="run the trials on this Dask scheduler, e.g. tcp://host:8786 (default: locally; "
-        "the DASK_SCHEDULER_ADDRESS variable is ignored)",
-    )
+    add_trial_executors(parser)
     add_study_device(parser)
     parser.set_defaults(run=run)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kegru.cli.options import add_study_device
+from kegru.cli.options import add_study_device, add_trial_executors
 from kegru.studies.definitions import BUILTIN_STUDIES
 
 EXAMPLE = (
@@ -26,18 +26,7 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--datasets", required=True, help="DATASETS.toml ([[dataset]] tables)")
     parser.add_argument("--out", required=True, help="study directory")
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per trial")
-    parser.add_argument(
-        "--jobs", type=int, default=None, help="local worker processes (default: core count)"
-    )
-    parser.add_argument(
-        "--dask",
-        "--scheduler",
-        dest="scheduler",
-        metavar="ADDRESS",
-        default=None,
-        help="run the trials on this Dask scheduler, e.g. tcp://host:8786 (default: locally; "
-        "the DASK_SCHEDULER_ADDRESS variable is ignored)",
-    )
+    add_trial_executors(parser)
     parser.add_argument("--retry-failed", action="store_true", help="rerun failed trials")
     add_study_device(parser)
     parser.set_defaults(run=run)
