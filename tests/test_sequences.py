@@ -115,8 +115,13 @@ def test_mixed_lengths_error_names_the_record(tmp_path):
 
 
 def test_missing_file_and_unknown_format(tmp_path, capsys):
-    assert main(["predict", str(tmp_path), str(tmp_path / "none.fa"), "--out", "x"]) == 2
+    fasta = tmp_path / "one.fa"
+    fasta.write_text(">a\nACGTACGT\n")
+    assert main(["predict", str(tmp_path), str(fasta), "--out", "x"]) == 2
     assert "no config.json" in capsys.readouterr().err
+    # Every named input is checked before any work: a missing FASTA is named first.
+    assert main(["predict", str(tmp_path), str(tmp_path / "none.fa"), "--out", "x"]) == 2
+    assert "none.fa: FASTA: file not found" in capsys.readouterr().err
     with pytest.raises(InputError, match="file not found"):
         read_labelled(tmp_path / "absent.csv")
     with pytest.raises(InputError, match="unknown format"):
