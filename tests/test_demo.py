@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from kegru.data.demo import BASES, _plant, jaspar_probabilities, make_demo_dataset
 
@@ -44,3 +45,24 @@ def test_demo_files_sizes_labels_and_description(tmp_path):
     again = tmp_path / "again"
     make_demo_dataset(again, n_per_class=20, length=50, seed=3)
     assert (again / "train.csv").read_text() == (tmp_path / "train.csv").read_text()
+
+
+@pytest.mark.slow
+def test_the_demo_gives_the_numbers_the_readme_and_docs_state(tmp_path):
+    """``kegru demo`` with its defaults (about 40 s): the AUC/APS README.md and docs state."""
+    import re
+    from pathlib import Path
+
+    from kegru.cli.main import main
+
+    assert main(["demo", "--out", str(tmp_path / "demo"), "--quiet"]) == 0
+    metrics = json.loads((tmp_path / "demo" / "model" / "metrics.json").read_text())
+    repo = Path(__file__).resolve().parents[1]
+    readme = (repo / "README.md").read_text()
+    index = (repo / "docs" / "index.md").read_text()
+    stated_auc = float(re.search(r"demo set: test AUC (0\.\d+)", readme).group(1))
+    stated = re.search(r"Measured here: test AUC (0\.\d+), APS (0\.\d+)", index)
+    assert float(stated.group(1)) == stated_auc
+    # The run is seeded and single-threaded; 0.002 allows for floating-point order only.
+    assert metrics["auc"] == pytest.approx(stated_auc, abs=0.002)
+    assert metrics["aps"] == pytest.approx(float(stated.group(2)), abs=0.002)
