@@ -20,6 +20,7 @@ from kegru.models.options import (
     SCHEDULES,
 )
 from kegru.models.registry import MODEL_FAMILIES
+from kegru.train.options import DataOptions, RunSettings
 
 EXAMPLE = """kegru train train.csv --test test.csv --out model --units 50 --rc conjoined
 kegru train peaks.fa --negatives background.fa --model deepbind --out deepbind_model"""
@@ -216,29 +217,14 @@ def check_args(args: argparse.Namespace, params: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kegru.train.options import DataOptions, OutputOptions, RunSettings
+    from kegru.train.options import OutputOptions
     from kegru.train.run import train_and_evaluate
 
     params = model_params(args)
     args.model = resolve_model(args)
     check_args(args, params)
-    data = DataOptions(
-        args.train,
-        test=args.test,
-        format=args.format,
-        negatives_path=args.negatives,
-        test_negatives_path=args.test_negatives,
-        valid_fraction=args.valid_fraction,
-        test_fraction=args.test_fraction,
-        name=args.name,
-    )
-    settings = RunSettings(
-        seed=args.seed,
-        epochs=args.epochs,
-        threads=args.threads,
-        device=args.device,
-        progress=not args.quiet,
-    )
+    data = data_options(args)
+    settings = run_settings(args, progress=not args.quiet)
     metrics = train_and_evaluate(
         data,
         args.out,
@@ -253,3 +239,28 @@ def run(args: argparse.Namespace) -> int:
         f"model in {args.out}"
     )
     return 0
+
+
+def data_options(args: argparse.Namespace) -> DataOptions:
+    """The run's data record from the parsed flags (``kegru train`` and ``kegru tune``)."""
+    return DataOptions(
+        args.train,
+        test=args.test,
+        format=args.format,
+        negatives_path=args.negatives,
+        test_negatives_path=getattr(args, "test_negatives", None),
+        valid_fraction=args.valid_fraction,
+        test_fraction=args.test_fraction,
+        name=getattr(args, "name", None),
+    )
+
+
+def run_settings(args: argparse.Namespace, progress: bool) -> RunSettings:
+    """The run settings record from the parsed flags (``kegru train`` and ``kegru tune``)."""
+    return RunSettings(
+        seed=args.seed,
+        epochs=args.epochs,
+        threads=args.threads,
+        device=args.device,
+        progress=progress,
+    )

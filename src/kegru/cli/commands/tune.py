@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kegru.cli.commands.train import add_model_options, model_params
+from kegru.cli.commands.train import add_model_options, data_options, model_params, run_settings
 from kegru.cli.options import add_format, add_run_options
 
 EXAMPLE = "kegru tune train.csv --trials 20 --out tuned  # best model in tuned/model"
@@ -52,7 +52,6 @@ def run(args: argparse.Namespace) -> int:
     from kegru.models.params import check_fractions, check_positive
     from kegru.models.run_settings import check_device
     from kegru.studies.tune import tune
-    from kegru.train.options import DataOptions, RunSettings
 
     check_positive(args.trials, "--trials")
     check_positive(args.epochs, "--epochs")
@@ -60,21 +59,8 @@ def run(args: argparse.Namespace) -> int:
     check_positive(args.seed, "--seed", minimum=0)
     check_device(args.device)
     check_fractions(args.valid_fraction, args.test_fraction)
-    data = DataOptions(
-        args.train,
-        test=args.test,
-        format=args.format,
-        negatives_path=args.negatives,
-        valid_fraction=args.valid_fraction,
-        test_fraction=args.test_fraction,
-    )
-    settings = RunSettings(
-        seed=args.seed,
-        epochs=args.epochs,
-        threads=args.threads,
-        device=args.device,
-        progress=False,
-    )
+    data = data_options(args)
+    settings = run_settings(args, progress=False)
     summary = tune(
         data,
         args.out,
