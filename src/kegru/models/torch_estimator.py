@@ -138,14 +138,18 @@ class TorchEstimator(Estimator):
         """How many of the ``n`` encoded training rows one epoch's batches hold."""
         return n
 
+    def _use_threads(self) -> None:
+        """Run torch on this model's ``threads`` (set only when it differs: the call is costly)."""
+        threads = max(1, int(self.params["threads"]))
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
     def _predict_network(self, sequences: list[str]) -> np.ndarray:
         """P(bound) of each sequence from the network, shape=(n,)."""
         if not sequences:
             return np.zeros(0)
         inputs = self._encode(sequences)
-        threads = max(1, int(self.params["threads"]))
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
+        self._use_threads()
         device = resolve_device(self.params["device"])
         self.network_.to(device)
         order = np.argsort(inputs["lengths"].numpy(), kind="stable")

@@ -342,7 +342,7 @@ class KegruEstimator(TorchEstimator):
 
     def _predict_network(self, sequences: list[str]) -> np.ndarray:
         # A sequence too long to hold at once is read in chunks, with the same score.
-        torch.set_num_threads(max(1, int(self.params["threads"])))
+        self._use_threads()  # the chunked path scores without the base's _predict_network
         return predict_long_aware(
             sequences, self.tokenizer_, lambda: self.network_, super()._predict_network
         )
