@@ -8,11 +8,13 @@ seconds, and for the default KEGRU against every other setting the mean AUC diff
 sets it wins and the two-sided paired Wilcoxon signed-rank p::
 
     python benchmarks/compare_summary.py DIR [--datasets FILE] [--out FILE.json]
-        [--baselines OLD_DIR/comparison.csv]
+        [--baselines OLD_DIR/comparison.csv] [--lead SETTING]
 
 ``--baselines`` adds the rows of every setting that ``DIR`` did not train from an earlier
 comparison of the same data sets (same code for those families, same splits and seeds), so a
 change to KEGRU needs only its own trials rerun; the record names the file it took them from.
+``--lead`` adds one setting (e.g. ``Blend``) against every other in the error left (1 - AUC):
+mean errors, relative reduction, wins, Wilcoxon p and the ratio of training times.
 Writes ``benchmarks/results/compare_full.json`` by default.
 """
 
@@ -76,6 +78,34 @@ def summarise(table: pd.DataFrame, kinds: dict[str, str]) -> dict:
     return record
 
 
+def lead_against_peers(table: pd.DataFrame, lead: str) -> dict:
+    """``lead`` (e.g. ``Blend``) against every other setting in errors left (1 - AUC).
+
+    For each peer: the mean test error of both over the sets both have, the relative
+    reduction ``1 - error(lead) / error(peer)``, the sets where ``lead``'s AUC is higher, the
+    two-sided paired Wilcoxon p, and the training time of ``lead`` over the peer's (sums).
+    """
+    auc = table.pivot_table(index="dataset", columns="setting", values="auc")
+    seconds = table.pivot_table(index="dataset", columns="setting", values="train_seconds")
+    record: dict = {}
+    for peer in auc.columns:
+        if peer == lead:
+            continue
+        pair = auc[[lead, peer]].dropna()
+        lead_error, peer_error = float((1 - pair[lead]).mean()), float((1 - pair[peer]).mean())
+        time_pair = seconds.loc[pair.index, [lead, peer]].sum()
+        record[peer] = {
+            "sets": len(pair),
+            "mean_error_lead": round(lead_error, 4),
+            "mean_error_peer": round(peer_error, 4),
+            "error_reduction": round(1 - lead_error / peer_error, 3) if peer_error else None,
+            "lead_higher_on": int((pair[lead] > pair[peer]).sum()),
+            "wilcoxon_p": paired_wilcoxon(pair[lead].to_numpy(), pair[peer].to_numpy()),
+            "train_time_ratio": round(float(time_pair[lead] / time_pair[peer]), 2),
+        }
+    return record
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("compare_dir", type=Path, help="output directory of kegru compare")
@@ -85,12 +115,20 @@ def main() -> None:
     parser.add_argument(
         "--baselines", type=Path, default=None, help="comparison.csv of settings not rerun"
     )
+    parser.add_argument(
+        "--lead",
+        default=None,
+        metavar="SETTING",
+        help="also report SETTING (e.g. Blend) against every other: error left, wins, p, time",
+    )
     args = parser.parse_args()
     table = pd.read_csv(args.compare_dir / "comparison.csv")
     if args.baselines is not None:
         earlier = pd.read_csv(args.baselines)
         table = pd.concat([table, earlier[~earlier["setting"].isin(table["setting"])]])
     record = summarise(table, negative_kinds(args.datasets))
+    if args.lead is not None:
+        record["lead"] = {"setting": args.lead, **lead_against_peers(table, args.lead)}
     if args.baselines is not None:
         record["baselines_from"] = {
             "file": str(args.baselines.resolve().relative_to(REPO)),

@@ -56,11 +56,39 @@ def score_chunk(
     scores = np.full(len(offsets), np.nan)
     for first in range(0, len(keep), settings.batch_size):
         index = keep[first : first + settings.batch_size]
-        sequences = [text[offsets[i] : stops[i]] for i in index]
-        scores[index] = predict_strands(estimator, sequences, settings.strand)
+        scores[index] = _score_windows(estimator, text, offsets[index], stops[index], settings)
     check_finite_scores(
         scores[keep], None, lambda j: f"{chunk.chrom}:{chunk.starts[keep[j]]}-{chunk.ends[keep[j]]}"
     )
+    return scores
+
+
+def _score_windows(
+    estimator: Estimator,
+    text: str,
+    offsets: np.ndarray,
+    stops: np.ndarray,
+    settings: ScanSettings,
+) -> np.ndarray:
+    """P(bound) of the windows ``text[offsets[i] : stops[i]]``, shape=(n,).
+
+    Windows of the scan's length go to the model's shared-work path where it has one
+    (``predict_windows``, e.g. KEGRU with a convolution); the others, and models without
+    one, are scored as sequences.
+    """
+    scores = np.full(len(offsets), np.nan)
+    done = np.zeros(len(offsets), dtype=bool)
+    shared = getattr(estimator, "predict_windows", None)
+    full = np.flatnonzero(stops - offsets == settings.window)
+    if shared is not None and full.size:
+        first, last = int(offsets[full].min()), int(stops[full].max())
+        found = shared(text[first:last], offsets[full] - first, settings.window, settings.strand)
+        if found is not None:
+            scores[full], done[full] = found, True
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        sequences = [text[offsets[i] : stops[i]] for i in rest]
+        scores[rest] = predict_strands(estimator, sequences, settings.strand)
     return scores
 
 

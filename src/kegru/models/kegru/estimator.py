@@ -47,9 +47,10 @@ from kegru.models.kegru.embedding import EMBEDDINGS, train_kmer_vectors
 from kegru.models.kegru.ensemble import EnsembleNetwork
 from kegru.models.kegru.network import MERGE_MODES, POOLINGS, KegruNetwork
 from kegru.models.kegru.presets import DEFAULT_PRESET, KEGRU_RULES, PRESETS
-from kegru.models.kegru.streaming import predict_long_aware
+from kegru.models.kegru.streaming import STREAM_TOKENS, predict_long_aware
 from kegru.models.kegru.tokenizer import KmerTokenizer
 from kegru.models.kegru.views import mean_over_phases, mean_over_strands
+from kegru.models.kegru.window_scoring import shares_window_work, window_bound
 from kegru.models.options import KEGRU_RC_MODES
 from kegru.models.torch_estimator import TorchEstimator
 from kegru.train.config import TrainConfig
@@ -333,6 +334,35 @@ class KegruEstimator(TorchEstimator):
             return self._predict_strands(sequences)
         tokenizer = self.tokenizer_
         return mean_over_phases(sequences, tokenizer.stride, tokenizer.k, self._predict_strands)
+
+    def predict_windows(
+        self, text: str, starts: np.ndarray, length: int, strand: str
+    ) -> np.ndarray | None:
+        """P(bound) of the windows ``text[s : s + length]``, with shared work done once.
+
+        Overlapping windows (a genome scan) share their convolution and input projections
+        (:mod:`kegru.models.kegru.window_scoring`); the scores are :meth:`predict_bound`'s
+        with strands combined as ``strand`` says (:mod:`kegru.predict.strands`). Returns
+        None where that path does not apply (no convolution, an ensemble, stacked layers,
+        a GPU, windows over the streaming length): score the windows' sequences instead.
+        """
+        tokenizer = self.tokenizer_
+        if not shares_window_work(self.network_) or length < tokenizer.k:
+            return None
+        if tokenizer.n_tokens(np.array([length]))[0] > STREAM_TOKENS:
+            return None
+        self._use_threads()
+        self.network_.eval()
+        return window_bound(
+            self.network_,
+            tokenizer,
+            text,
+            starts,
+            length,
+            conjoined=self.params["rc"] == "conjoined",
+            average_phases=bool(self.params["average_phases"]),
+            strand=strand,
+        )
 
     def onehot_module(self) -> nn.Module:
         """This model over one-hot ``(N, 4, L)``, logits ``(N, 1)`` (see :mod:`.onehot_module`)."""

@@ -157,6 +157,62 @@ def bigru_from_tokens(
     )
 
 
+def input_projections(gru: nn.GRU, inputs: torch.Tensor) -> torch.Tensor:
+    """Both directions' input projections of ``inputs`` (R, F): the position-major table.
+
+    One (R, F) x (F, 6u) product, its columns ordered gate, direction, unit, with the input
+    biases (and b_hh of the r and z gates) added. Viewed as (6R, u) it is the table
+    :func:`_recur` reads with ``position_major`` (row ``r * 6 + g * 2 + direction``), without
+    a transposing copy of the projections, which would cost as much as the product.
+
+    Returns
+    -------
+    torch.Tensor, shape=(R, 6 * units)
+    """
+    units, features = gru.hidden_size, inputs.shape[1]
+    weight_ih, _, bias, _ = _gru_weights(gru)
+    weight = weight_ih.view(2, 3, units, features).transpose(0, 1).reshape(6 * units, features)
+    bias = bias.view(2, 3, units).transpose(0, 1).reshape(6 * units)
+    return torch.addmm(bias, inputs, weight.T)
+
+
+def recur_from_table(
+    gru: nn.GRU,
+    table: torch.Tensor,
+    rows: torch.Tensor,
+    need_outputs: bool | str,
+) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """Both directions over rows of a position-major table, every row ``rows.shape[1]`` long.
+
+    Parameters
+    ----------
+    gru : torch.nn.GRU
+        Bidirectional, one layer; its recurrent weights are used.
+    table : torch.Tensor, shape=(R, 6 * units)
+        From :func:`input_projections`.
+    rows : torch.Tensor, shape=(B, T), dtype=int64
+        The table row of each sequence's positions, in reading order.
+    need_outputs : bool or "pooled"
+        As :func:`bigru_from_tokens`.
+    """
+    units = gru.hidden_size
+    _, weight_hh, _, bias_hn = _gru_weights(gru)
+    batch, width = rows.shape
+    lengths = torch.full((batch,), width, dtype=torch.int64, device=rows.device)
+    return _recur(
+        gru,
+        table.reshape(-1, units),
+        rows,
+        rows.flip(1),
+        table.shape[0],
+        weight_hh,
+        bias_hn,
+        lengths,
+        need_outputs,
+        position_major=True,
+    )
+
+
 def bigru_from_inputs(
     gru: nn.GRU, inputs: torch.Tensor, lengths: torch.Tensor, need_outputs: bool
 ) -> tuple[torch.Tensor | None, torch.Tensor]:
@@ -182,16 +238,11 @@ def bigru_from_inputs(
     """
     batch, width, features = inputs.shape
     units = gru.hidden_size
-    weight_ih, weight_hh, bias, bias_hn = _gru_weights(gru)
-    # One (B * T, F) x (F, 6u) product for both directions, its columns ordered gate, direction,
-    # unit: viewed as (6 B T, u) it is the position-major table, without a transposing copy
-    # of the (B T, 6u) projections (forwards or backwards), which cost as much as the product.
-    weight = weight_ih.view(2, 3, units, features).transpose(0, 1).reshape(6 * units, features)
-    bias = bias.view(2, 3, units).transpose(0, 1).reshape(6 * units)
+    _, weight_hh, _, bias_hn = _gru_weights(gru)
     # Time-major rows (t * B + b): each step gathers one contiguous block of the table, not
     # B rows T apart (at batch 1,000 the table is tens of MB, far beyond the caches).
     flat = inputs.transpose(0, 1).reshape(width * batch, features)
-    table = torch.addmm(bias, flat, weight.T).view(6 * batch * width, units)
+    table = input_projections(gru, flat).view(6 * batch * width, units)
     positions = torch.arange(width, device=inputs.device)[None, :] * batch
     starts = torch.arange(batch, device=inputs.device)[:, None]
     forward_rows = starts + positions
