@@ -80,11 +80,15 @@ def _recur(
     active = None
     if not uniform:
         active = torch.arange(width, device=device)[:, None] < lengths[None, :]  # (T, B)
-    if need_outputs == "pooled" and not torch.is_grad_enabled():
-        # Inference that needs only the max and sum over positions (max pooling): keep
+    if need_outputs in ("pooled", "peak") and not torch.is_grad_enabled():
+        # Inference that needs only the max (and, "pooled", the sum) over positions: keep
         # running ones instead of all T states; no per-position outputs, no reversal.
-        peak, total, hidden = final_states(table, rows, weight_hh, bias_hn, active, pool=True)
-        return (torch.cat(list(peak), dim=-1), torch.cat(list(total), dim=-1)), hidden
+        sums = need_outputs == "pooled"
+        peak, total, hidden = final_states(
+            table, rows, weight_hh, bias_hn, active, pool=True, sums=sums
+        )
+        total = torch.cat(list(total), dim=-1) if sums else None
+        return (torch.cat(list(peak), dim=-1), total), hidden
     if not need_outputs and not torch.is_grad_enabled():
         # Inference with the final states only: keep one step's state, not all T of them,
         # so memory stays flat however long the sequence (a 1 Mb sequence is 500k steps).
@@ -121,9 +125,10 @@ def bigru_from_tokens(
     tokens : torch.Tensor, shape=(B, T), dtype=int64
     lengths : torch.Tensor, shape=(B,)
         Tokens per row (>= 1); positions past a row's length are padding.
-    need_outputs : bool or "pooled"
+    need_outputs : bool, "pooled" or "peak"
         Also return the per-position outputs; ``"pooled"`` (inference only, else as True):
-        only their maximum and sum over each row's positions.
+        only their maximum and sum over each row's positions; ``"peak"``: the maximum only
+        (the sum is None).
 
     Returns
     -------
@@ -271,6 +276,7 @@ def final_states(
     bias_hn: torch.Tensor,
     active: torch.Tensor | None,
     pool: bool = False,
+    sums: bool = True,
 ):
     """The last hidden state of both directions, shape=(2, B, u), without storing the steps.
 
@@ -278,7 +284,8 @@ def final_states(
     there), for inference: memory is O(B u) instead of O(T B u). With ``pool``, returns
     ``(peak, total, hidden)``: also the maximum and the sum of each direction's states over
     each row's own positions, both (2, B, u) (a state carried past a row's end repeats its
-    last one, so it never changes the maximum; the sum counts active steps only).
+    last one, so it never changes the maximum; the sum counts active steps only); with
+    ``sums`` False the sum is not kept (None).
     """
     _, _, directions, batch = rows.shape
     units = table.shape[1]
@@ -291,7 +298,7 @@ def final_states(
         x[0].baddbmm_(hidden, weights_t[0])
         x[1].baddbmm_(hidden, weights_t[1])
         reset, update = torch.sigmoid(x[:2])
-        hidden_n = bias_n.clone().baddbmm_(hidden, weights_t[2])
+        hidden_n = torch.baddbmm(bias_n, hidden, weights_t[2])
         candidate = torch.sigmoid(torch.addcmul(x[2], reset, hidden_n).mul_(2)).mul_(2).sub_(1)
         new_hidden = torch.addcmul(candidate, update, hidden - candidate)
         hidden = (
@@ -301,10 +308,11 @@ def final_states(
         )
         if pool:
             peak = hidden if t == 0 else torch.maximum(peak, hidden)
-            step = hidden if active is None else hidden * active[t, None, :, None]
-            total = step if t == 0 else total + step
+            if sums:
+                step = hidden if active is None else hidden * active[t, None, :, None]
+                total = step if t == 0 else total + step
     if pool:
-        return peak, total, hidden
+        return peak, total if sums else None, hidden
     return hidden
 
 

@@ -315,7 +315,8 @@ class KegruNetwork(nn.Module):
         """Pooled sequence features before dropout and the dense layer, shape=(B, F)."""
         need: bool | str = self.pooling != "last"
         if self.pooling in ("max", "max+avg") and self.merge == "concat":
-            need = "pooled"  # the fast CPU path may pool as it steps (inference only)
+            # The fast CPU path may pool as it steps (inference only); "max" needs no sum.
+            need = "peak" if self.pooling == "max" else "pooled"
         outputs, hidden, lengths = self._run_gru(tokens, lengths, need_outputs=need)
         if self.pooling == "last":
             # hidden: (layers * 2, B, units); the last layer's forward and backward states.

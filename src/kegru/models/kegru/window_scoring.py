@@ -114,7 +114,7 @@ class WindowScorer:
             rows[:, torch.from_numpy(interior_q)] = inverse.view(len(starts), -1)
             edge_rows = len(unique) + torch.arange(len(starts) * len(edge_q))
             rows[:, torch.from_numpy(edge_q)] = edge_rows.view(len(starts), len(edge_q))
-            need: bool | str = "pooled" if network.pooling != "last" else False
+            need = {"last": False, "max": "peak"}.get(network.pooling, "pooled")
             outputs, hidden = recur_from_table(network.gru, table, rows, need)
             if network.pooling == "last":
                 features = merge_directions(hidden[0], hidden[1], network.merge)
