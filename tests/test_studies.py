@@ -15,6 +15,7 @@ import pytest
 from kegru.cli.main import main
 from kegru.data.datasets_config import read_datasets
 from kegru.errors import InputError
+from kegru.models.base import load_model
 from kegru.studies.compare import compare_models
 from kegru.studies.definitions import Setting, builtin_study, read_user_study, study_trials
 from kegru.studies.run import run_study
@@ -372,3 +373,53 @@ def test_max_train_caps_only_the_training_records(data_dir, tmp_path, fixture_da
     for split in ("valid", "test"):
         assert (parts.split == split).sum() == (original.split == split).sum()
     assert (parts.split == "train").sum() == 100
+
+
+def test_study_tunes_each_data_set_and_reports_the_best(data_dir, tmp_path):
+    """``tune_trials``: each trial is a search on its data set; it reports the best one."""
+    pytest.importorskip("optuna")
+    study_file = tmp_path / "tuned.toml"
+    study_file.write_text('name = "tuned"\nmodel = "gc"\ntune_trials = 3\n')
+    study = read_user_study(study_file)
+    assert study.tune_trials == 3
+    out = tmp_path / "study"
+    results = run_study(study, data_dir / "datasets.toml", out, n_jobs=1, progress=False)
+    assert list(results["status"]) == ["done", "done"]
+    untuned = Trial(read_datasets(data_dir / "datasets.toml")[0], "gc", {}, 0)
+    assert untuned.trial_id not in set(results["trial_id"])  # tuning is part of the identity
+    for row in results.itertuples():
+        directory = out / "trials" / row.trial_id
+        summary = json.loads((directory / "tune" / "tune.json").read_text())
+        assert len(summary["trials"]) == 3
+        best = summary["best"]
+        assert row.valid_auc == max(t["valid_auc"] for t in summary["trials"]) == best["valid_auc"]
+        assert row.auc == best["test_auc"]
+        assert json.loads(row.tuned_params) == best["params"]
+        # The trial's own model is the best configuration's, usable like any trained one.
+        assert load_model(directory).params["C"] == pytest.approx(best["params"]["C"])
+    # Finished: a rerun reuses every trial and runs no search again; the command line's
+    # --tune-trials names the same trials.
+    code = main(
+        ["study", str(study_file), "--datasets", str(data_dir / "datasets.toml")]
+        + ["--out", str(out), "--tune-trials", "3", "--jobs", "1", "--quiet"]
+    )
+    assert code == 0
+    again = pd.read_csv(out / "results.csv")
+    assert list(again["auc"]) == list(results["auc"])
+    for attempts in out.glob("trials/*/attempts.tsv"):
+        assert len(attempts.read_text().splitlines()) == 2  # header + the one run
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "t"\nmodel = "gc"\ntune_trials = 0\n', "'tune_trials': must be an integer"),
+        ('name = "t"\nmodel = "deepbind"\ntune_trials = 2\n', "no declared search space"),
+    ],
+)
+def test_bad_tune_trials_name_the_study_file(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=message) as raised:
+        read_user_study(path)
+    assert "bad.toml" in str(raised.value)

@@ -15,6 +15,7 @@ A user study is a TOML file whose ``[parameters]`` lists are crossed::
     name = "units-by-dropout"
     model = "kegru"            # or a list of families
     seeds = [0]                # optional
+    tune_trials = 20           # optional: tune each setting per data set (kegru tune)
     [parameters]
     units = [50, 100]
     dropout = [0.2, 0.5]
@@ -25,6 +26,7 @@ the same model become one trial. :mod:`kegru.studies.run` runs them.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import tomllib
 from collections.abc import Callable
@@ -90,6 +92,9 @@ class Study:
     name: str
     settings: list[Setting]
     seeds: tuple[int, ...] = (0,)
+    #: When set, every trial searches its setting's family per data set with this many
+    #: ``kegru tune`` trials (the setting's parameters fixed) and reports the best one.
+    tune_trials: int | None = None
 
 
 def grid_settings() -> list[Setting]:
@@ -155,7 +160,8 @@ def builtin_study(name: str) -> Study:
 def read_user_study(path: str | Path) -> Study:
     """Read a user study TOML.
 
-    Keys: ``name``, ``model`` (a family or a list), optional ``seeds``, and the settings:
+    Keys: ``name``, ``model`` (a family or a list), optional ``seeds``, optional
+    ``tune_trials`` (tune each setting per data set, see :class:`Study`), and the settings:
     ``[parameters]`` (lists of values, crossed) and/or ``[[setting]]`` tables (one named
     configuration each: ``label`` plus parameter values), e.g. an ablation study.
 
@@ -172,7 +178,7 @@ def read_user_study(path: str | Path) -> Study:
         document = tomllib.loads(read_utf8(path))
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML: {error}", path) from None
-    known = ("name", "model", "seeds", "parameters", "setting")
+    known = ("name", "model", "seeds", "tune_trials", "parameters", "setting")
     unknown = sorted(set(document) - set(known))
     if unknown:
         raise InputError(f"unknown key(s): {', '.join(unknown)}; known: {', '.join(known)}", path)
@@ -199,7 +205,13 @@ def read_user_study(path: str | Path) -> Study:
             _check_setting(setting)
         except InputError as error:
             raise InputError(error.message, path) from None
-    return Study(name.strip(), settings, tuple(seeds))
+    study = Study(name.strip(), settings, tuple(seeds))
+    if "tune_trials" in document:
+        try:
+            study = with_tuning(study, document["tune_trials"], "'tune_trials'")
+        except InputError as error:
+            raise InputError(error.message, path) from None
+    return study
 
 
 def _grid_configurations(
@@ -240,6 +252,23 @@ def _check_setting(setting: Setting) -> None:
 
     _family_defaults(setting.model)
     make_estimator(setting.model, **setting.params)
+
+
+def with_tuning(study: Study, tune_trials: int, option: str = "--tune-trials") -> Study:
+    """``study`` with every setting tuned per data set by ``tune_trials`` trials.
+
+    Raises
+    ------
+    InputError
+        For ``tune_trials`` < 1 or a setting whose family has no declared search space.
+    """
+    from kegru.studies.tune import search_space
+
+    if isinstance(tune_trials, bool) or not isinstance(tune_trials, int) or tune_trials < 1:
+        raise InputError(f"{option}: must be an integer >= 1, got {tune_trials!r}")
+    for setting in study.settings:
+        search_space(setting.model, setting.params)
+    return dataclasses.replace(study, tune_trials=tune_trials)
 
 
 def load_study(study: str, models: tuple[str, ...] | None = None) -> Study:
@@ -303,7 +332,8 @@ def study_trials(
     for setting in study.settings:
         for dataset in datasets:
             for seed in study.seeds:
-                trial = Trial(dataset, setting.model, canonical[id(setting)], seed)
+                params = canonical[id(setting)]
+                trial = Trial(dataset, setting.model, params, seed, study.tune_trials)
                 trials.setdefault(trial.trial_id, trial)
                 membership.setdefault(trial.trial_id, []).append((setting.part, setting.label))
     return list(trials.values()), membership

@@ -63,6 +63,7 @@ METRIC_COLUMNS = (
     "valid_aps",
     "seconds",
     "train_seconds",
+    "tuned_params",
     "negatives",
     "status",
     "error",
@@ -88,6 +89,7 @@ def study_record(
     return {
         "study": study.name,
         "seeds": list(study.seeds),
+        "tune_trials": study.tune_trials,
         "epochs": epochs,
         "settings": [asdict(s) for s in study.settings],
         "datasets": [

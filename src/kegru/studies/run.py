@@ -20,7 +20,7 @@ import pandas as pd
 from kegru.atomic import write_json
 from kegru.data.datasets_config import DatasetSpec, read_datasets
 from kegru.errors import InputError
-from kegru.studies.definitions import Study, load_study, study_trials
+from kegru.studies.definitions import Study, load_study, study_trials, with_tuning
 from kegru.studies.executors import dask_client, start_trials
 from kegru.studies.results import STUDY_FILE, results_frame, study_record, write_results
 from kegru.studies.trials import RUNNING, Trial, result_row, trial_dir
@@ -38,6 +38,7 @@ def run_study(
     progress: bool = True,
     report: bool = True,
     device: str = "cpu",
+    tune_trials: int | None = None,
 ) -> pd.DataFrame:
     """Run every unfinished trial of a study and write its results (and report).
 
@@ -67,6 +68,9 @@ def run_study(
     device : str
         Where the trials train: ``cpu`` (default), ``cuda`` or ``auto`` (a GPU when the
         worker has one). A run setting: it does not change a trial's identity.
+    tune_trials : int, optional
+        Tune every setting per data set with this many ``kegru tune`` trials (overrides
+        the study's ``tune_trials``); part of each trial's identity.
 
     Returns
     -------
@@ -75,6 +79,8 @@ def run_study(
     """
     if isinstance(study, str):
         study = load_study(study)
+    if tune_trials is not None:
+        study = with_tuning(study, tune_trials)
     specs = read_datasets(datasets) if isinstance(datasets, str | Path) else datasets
     scheduler = _checked_scheduler(scheduler, n_jobs, device)
     out_dir = Path(out_dir).resolve()

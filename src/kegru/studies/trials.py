@@ -50,6 +50,8 @@ ATTEMPTS_FILE = "attempts.tsv"
 RUNNING = "running"
 #: Subsampled copy of the training data when the data set sets ``max_train``.
 SUBSET_DIR = "train_subset"
+#: The per-data-set search of a tuned trial (``Study.tune_trials``).
+TUNE_DIR = "tune"
 
 
 @dataclass(frozen=True)
@@ -65,12 +67,16 @@ class Trial:
         Hyper-parameters given to the family (run settings such as ``epochs`` included
         when the family has them); everything else keeps the family's defaults.
     seed : int
+    tune_trials : int, optional
+        Search the family's levers on this data set with this many ``kegru tune`` trials
+        (``params`` fixed) and report the configuration best by validation AUC.
     """
 
     dataset: DatasetSpec
     model: str
     params: dict[str, Any] = field(default_factory=dict, hash=False)
     seed: int = 0
+    tune_trials: int | None = None
 
     def identity(self) -> dict[str, Any]:
         """The JSON-able description the id is the hash of.
@@ -79,13 +85,16 @@ class Trial:
         everything else falls back on, so a trial finished under other package defaults
         (e.g. before the default preset changed) is never reused as this one.
         """
-        return {
+        identity = {
             **self.dataset.identity(),
             "model": self.model,
             "params": self.params,
             "defaults": defaults_fingerprint(self.model, self.params),
             "seed": self.seed,
         }
+        if self.tune_trials is not None:  # untuned trials keep the ids they always had
+            identity["tune_trials"] = self.tune_trials
+        return identity
 
     @property
     def trial_id(self) -> str:
@@ -267,14 +276,49 @@ def _train(
         test_negatives_path=trial.dataset.test_negatives_file,
         name=trial.dataset.name,
     )
-    metrics = train_and_evaluate(
+    run = RunSettings(seed=trial.seed, epochs=epochs, threads=1, device=device, progress=False)
+    if trial.tune_trials is not None:
+        return _tune(trial, directory, data, params, run)
+    return train_and_evaluate(
         data,
         directory,
         model=trial.model,
         params=params,
-        run=RunSettings(seed=trial.seed, epochs=epochs, threads=1, device=device, progress=False),
+        run=run,
         output=OutputOptions(staged=False),
     )
+
+
+def _tune(trial: Trial, directory: Path, data, params: dict[str, Any], run) -> dict[str, Any]:
+    """Tune the trial's family on its data set in ``directory/tune``; adopt the best model.
+
+    The best configuration's model directory becomes the trial's (as if the trial had
+    trained it), and its metrics the trial's, with ``tuned_params`` and ``tune_trials``
+    added. A killed trial resumes its search (the Optuna storage lives in ``tune/``).
+    """
+    from kegru.studies.tune import BEST_DIR, tune
+
+    summary = tune(
+        data,
+        directory / TUNE_DIR,
+        model=trial.model,
+        trials=trial.tune_trials,
+        params=params,
+        run=run,
+    )
+    best = directory / TUNE_DIR / BEST_DIR
+    for item in best.iterdir():
+        if item.name == METRICS_FILE:  # written last, by the caller
+            continue
+        target = directory / item.name
+        if item.is_dir():
+            shutil.copytree(item, target, dirs_exist_ok=True)
+        else:
+            shutil.copy2(item, target)
+    metrics = json.loads((best / METRICS_FILE).read_text())
+    metrics["tuned_params"] = summary["best"]["params"]
+    metrics["tune_trials"] = trial.tune_trials
+    metrics["tune_seconds"] = round(sum(t["train_seconds"] or 0 for t in summary["trials"]), 3)
     return metrics
 
 
@@ -322,6 +366,7 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
     row.update({"auc": None, "aps": None, "seconds": None, "train_seconds": None, "error": None})
     row.update({"valid_auc": None, "valid_aps": None})
     row.update({name: None for name in THRESHOLD_COLUMNS})
+    row["tuned_params"] = None
     row["negatives"] = trial.dataset.negatives
     row["status"] = state
     if state == "done":
@@ -336,6 +381,8 @@ def result_row(trial: Trial, directory: Path) -> dict[str, Any]:
         )
         # Trials finished before MCC was recorded keep those columns empty.
         row.update({name: metrics.get(name) for name in THRESHOLD_COLUMNS})
+        if metrics.get("tuned_params") is not None:
+            row["tuned_params"] = json.dumps(metrics["tuned_params"], sort_keys=True)
         row["negatives"] = trial.dataset.negatives or metrics.get("negatives")
     elif state == "failed":
         error = json.loads((directory / ERROR_FILE).read_text())

@@ -28,6 +28,14 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--epochs", type=int, default=None, help="maximum epochs per trial")
     add_trial_executors(parser)
     parser.add_argument("--retry-failed", action="store_true", help="rerun failed trials")
+    parser.add_argument(
+        "--tune-trials",
+        type=int,
+        default=None,
+        metavar="N",
+        help="tune every setting per data set: N 'kegru tune' trials each, the best by "
+        "validation AUC reported (needs the 'tune' extra)",
+    )
     add_study_device(parser)
     parser.set_defaults(run=run)
 
@@ -50,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         progress=not args.quiet,
         device=args.device,
+        tune_trials=args.tune_trials,
     )
     counts = results["status"].value_counts()
     print(
