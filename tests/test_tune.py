@@ -81,3 +81,18 @@ def test_cli_tunes_a_tiny_kegru(tmp_path, capsys):
     assert summary["fixed"]["units"] == 8
     assert load_model(out / "model").params["units"] == 8
     assert "best (trial" in capsys.readouterr().out
+
+
+def test_search_starts_from_the_defaults(tmp_path):
+    """Trial 0 is the family's defaults; tune.json states the gain over them."""
+    from kegru.models.base import estimator_class
+
+    data = DataOptions(_write_gc_data(tmp_path / "d.csv"), valid_fraction=0.25)
+    summary = tune(
+        data, tmp_path / "t", model="gc", trials=2, params={"dinucleotide": True}, run=QUIET
+    )
+    defaults = estimator_class("gc").preset_defaults({})
+    first = summary["trials"][0]
+    assert first["number"] == 0 and first["params"] == {"C": defaults["C"]}
+    assert summary["first"] == first
+    assert summary["gain_valid_auc"] == summary["best"]["valid_auc"] - first["valid_auc"] >= 0
