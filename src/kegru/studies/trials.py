@@ -307,14 +307,9 @@ def _tune(trial: Trial, directory: Path, data, params: dict[str, Any], run) -> d
         run=run,
     )
     best = directory / TUNE_DIR / BEST_DIR
-    for item in best.iterdir():
-        if item.name == METRICS_FILE:  # written last, by the caller
-            continue
-        target = directory / item.name
-        if item.is_dir():
-            shutil.copytree(item, target, dirs_exist_ok=True)
-        else:
-            shutil.copy2(item, target)
+    # The trial's metrics.json is written last, by the caller.
+    ignore = shutil.ignore_patterns(METRICS_FILE)
+    shutil.copytree(best, directory, dirs_exist_ok=True, ignore=ignore)
     metrics = json.loads((best / METRICS_FILE).read_text())
     metrics["tuned_params"] = summary["best"]["params"]
     metrics["tune_trials"] = trial.tune_trials

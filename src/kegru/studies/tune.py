@@ -106,15 +106,13 @@ def starting_point(model: str, space: dict[str, Dimension], fixed: dict[str, Any
     configuration a user gets without tuning, and the gain is measured against it.
     """
     defaults = estimator_class(model).preset_defaults(fixed)
-    point = {}
-    for name, dim in space.items():
-        value = defaults.get(name)
+
+    def inside(value: Any, dim: Dimension) -> bool:
         if value is None:
-            continue
-        inside = value in dim.choices if dim.kind == "choice" else dim.low <= value <= dim.high
-        if inside:
-            point[name] = value
-    return point
+            return False
+        return value in dim.choices if dim.kind == "choice" else dim.low <= value <= dim.high
+
+    return {name: defaults[name] for name, dim in space.items() if inside(defaults.get(name), dim)}
 
 
 def search_space(model: str, fixed: dict[str, Any]) -> dict[str, Dimension]:
