@@ -84,6 +84,36 @@ def test_dense_inputs_match_nn_gru(uniform):
 
 
 @pytest.mark.parametrize("uniform", [True, False])
+@pytest.mark.parametrize("dense", [True, False])
+def test_peak_in_training_matches_the_masked_maximum_and_its_gradients(uniform, dense):
+    """``"peak"`` with gradients: each row's maximum over its own positions, and the
+    gradients of every input and weight, as the masked maximum of ``nn.GRU``'s outputs."""
+    gru = _gru(6)
+    lengths = _lengths(uniform)
+    if dense:
+        inputs = torch.randn(BATCH, WIDTH, DIM, dtype=torch.float64, requires_grad=True)
+        (peak, total), hidden = bigru_from_inputs(gru, inputs, lengths, need_outputs="peak")
+        leaf, ref_inputs = inputs, inputs
+    else:
+        tokens = _tokens(lengths)
+        leaf = torch.randn(VOCAB, DIM, dtype=torch.float64).index_fill(0, torch.tensor(0), 0.0)
+        leaf.requires_grad_(True)
+        (peak, total), hidden = bigru_from_tokens(gru, leaf, tokens, lengths, "peak")
+        ref_inputs = leaf[tokens]
+    ref_outputs, ref_hidden = _reference(gru, ref_inputs, lengths)
+    padding = torch.arange(WIDTH)[None, :, None] >= lengths[:, None, None]
+    ref_peak = ref_outputs.masked_fill(padding, float("-inf")).amax(dim=1)
+    assert total is None and peak.shape == (BATCH, 2 * UNITS)
+    torch.testing.assert_close(peak, ref_peak, rtol=1e-10, atol=1e-12)
+    upstream = torch.randn_like(peak)
+    wrt = [leaf, *gru.parameters()]
+    fast = torch.autograd.grad((peak * upstream).sum() + hidden.sum(), wrt)
+    ref = torch.autograd.grad((ref_peak * upstream).sum() + ref_hidden.sum(), wrt)
+    for fast_grad, ref_grad in zip(fast, ref, strict=True):
+        torch.testing.assert_close(fast_grad, ref_grad, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("uniform", [True, False])
 def test_final_states_only_in_inference(uniform):
     gru = _gru(4)
     lengths = _lengths(uniform)

@@ -97,6 +97,12 @@ def _recur(
     hidden = states[-1]  # (2, B, u)
     if not need_outputs:
         return None, hidden
+    if need_outputs == "peak":
+        # The maximum over positions needs no per-position outputs in reading order: a
+        # state carried past a row's end repeats its last one, so the maximum of each
+        # direction over all T steps is its maximum over the row's own positions.
+        peak = states.amax(dim=0)  # (2, B, u)
+        return (torch.cat([peak[0], peak[1]], dim=-1), None), hidden
     forward, backward = states[:, 0].transpose(0, 1), states[:, 1].transpose(0, 1)
     if uniform:
         backward = backward.flip(1)
@@ -233,12 +239,14 @@ def bigru_from_inputs(
     inputs : torch.Tensor, shape=(B, T, F)
     lengths : torch.Tensor, shape=(B,)
         Valid positions per row (>= 1).
-    need_outputs : bool
-        Also return the per-position outputs.
+    need_outputs : bool or "peak"
+        Also return the per-position outputs; ``"peak"``: only their maximum over each
+        row's positions.
 
     Returns
     -------
     outputs : torch.Tensor, shape=(B, T, 2 * units), or None
+        With ``"peak"``: a pair ``(peak, None)``, peak shape=(B, 2 * units).
     hidden : torch.Tensor, shape=(2, B, units)
     """
     batch, width, features = inputs.shape
