@@ -1,18 +1,20 @@
 """Summarise a ``kegru compare`` run: the table, per negative kind, wins and Wilcoxon p.
 
 Reads ``DIR/comparison.csv`` of ``kegru compare --datasets examples/shared_datasets.toml``
-(or any DATASETS.toml given with ``--datasets``) and writes, for every model setting: test
+(or any DATASETS.toml given with ``--datasets``; a ``kegru study`` directory without one is
+read as its settings, labelled) and writes, for every model setting: test
 AUC and APS per data set, the mean over all sets and over each kind of negatives
 (dinucleotide shuffles vs genomic, as the DATASETS.toml's ``negatives`` says), training
 seconds, and for the default KEGRU against every other setting the mean AUC difference, the
 sets it wins and the two-sided paired Wilcoxon signed-rank p::
 
     python benchmarks/compare_summary.py DIR [--datasets FILE] [--out FILE.json]
-        [--baselines OLD_DIR/comparison.csv] [--lead SETTING]
+        [--baselines OLD_DIR/comparison.csv ...] [--lead SETTING]
 
-``--baselines`` adds the rows of every setting that ``DIR`` did not train from an earlier
-comparison of the same data sets (same code for those families, same splits and seeds), so a
-change to KEGRU needs only its own trials rerun; the record names the file it took them from.
+``--baselines`` (repeatable) adds the rows of every setting that ``DIR`` did not train from
+earlier comparisons of the same data sets (same code for those families, same splits and
+seeds), so a change to KEGRU needs only its own trials rerun; the record names the files it
+took them from.
 ``--lead`` adds one setting (e.g. ``Blend``) against every other in the error left (1 - AUC):
 mean errors, relative reduction, wins, Wilcoxon p and the ratio of training times.
 Writes ``benchmarks/results/compare_full.json`` by default.
@@ -28,6 +30,7 @@ import pandas as pd
 from common import RESULTS_DIR, environment
 
 from kegru.data.datasets_config import read_datasets
+from kegru.studies.compare import comparison_table
 from kegru.studies.tables import paired_wilcoxon
 
 REFERENCE = "KEGRU"
@@ -41,6 +44,13 @@ def negative_kinds(datasets: Path) -> dict[str, str]:
         text = (spec.negatives or "").lower()
         kinds[spec.name] = "genomic" if "genomic" in text else "shuffled"
     return kinds
+
+
+def read_comparison(directory: Path) -> pd.DataFrame:
+    """``DIR/comparison.csv``, or the same table built from a study directory without one."""
+    if (directory / "comparison.csv").is_file():
+        return pd.read_csv(directory / "comparison.csv")
+    return comparison_table(directory)
 
 
 def summarise(table: pd.DataFrame, kinds: dict[str, str]) -> dict:
@@ -113,7 +123,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS_DIR / "compare_full.json")
     parser.add_argument("--note", default=None, help="conditions of the run")
     parser.add_argument(
-        "--baselines", type=Path, default=None, help="comparison.csv of settings not rerun"
+        "--baselines",
+        type=Path,
+        action="append",
+        default=[],
+        help="comparison.csv of settings not rerun (repeatable; the first holding a setting wins)",
     )
     parser.add_argument(
         "--lead",
@@ -122,21 +136,19 @@ def main() -> None:
         help="also report SETTING (e.g. Blend) against every other: error left, wins, p, time",
     )
     args = parser.parse_args()
-    table = pd.read_csv(args.compare_dir / "comparison.csv")
-    if args.baselines is not None:
-        earlier = pd.read_csv(args.baselines)
-        table = pd.concat([table, earlier[~earlier["setting"].isin(table["setting"])]])
+    table = read_comparison(args.compare_dir)
+    taken_from = []
+    for path in args.baselines:
+        earlier = pd.read_csv(path)
+        added = earlier[~earlier["setting"].isin(table["setting"])]
+        table = pd.concat([table, added])
+        relative = str(path.resolve().relative_to(REPO))
+        taken_from.append({"file": relative, "settings": sorted(set(added["setting"]))})
     record = summarise(table, negative_kinds(args.datasets))
     if args.lead is not None:
         record["lead"] = {"setting": args.lead, **lead_against_peers(table, args.lead)}
-    if args.baselines is not None:
-        record["baselines_from"] = {
-            "file": str(args.baselines.resolve().relative_to(REPO)),
-            "settings": sorted(
-                set(earlier["setting"])
-                - set(pd.read_csv(args.compare_dir / "comparison.csv")["setting"])
-            ),
-        }
+    if taken_from:
+        record["baselines_from"] = taken_from if len(taken_from) > 1 else taken_from[0]
     record["environment"] = environment(args.note)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(record, indent=2) + "\n")

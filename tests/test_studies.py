@@ -16,7 +16,7 @@ from kegru.cli.main import main
 from kegru.data.datasets_config import read_datasets
 from kegru.errors import InputError
 from kegru.models.base import load_model
-from kegru.studies.compare import compare_models
+from kegru.studies.compare import compare_models, comparison_table
 from kegru.studies.definitions import Setting, builtin_study, read_user_study, study_trials
 from kegru.studies.run import run_study
 from kegru.studies.tables import paired_wilcoxon, summary_table
@@ -195,6 +195,10 @@ def test_study_resumes_only_unfinished_trials_and_reports(data_dir, tmp_path):
     done = pd.read_csv(out / "results.csv")
     expected = done[(done.group == "GM12878") & (done["param.units"] == 8)]["auc"].mean()
     assert table.loc["dim=16, units=8", ("GM12878", "mean")] == pytest.approx(expected)
+    # Any study reads as a comparison table, one row per finished trial, labelled by setting.
+    compared = comparison_table(out)
+    assert sorted(compared["setting"].unique()) == ["dim=16, units=12", "dim=16, units=8"]
+    assert sorted(compared["auc"]) == pytest.approx(sorted(done["auc"]))
 
 
 def test_bad_data_stops_the_study_before_the_first_trial(data_dir, tmp_path):
@@ -310,6 +314,7 @@ def test_compare_writes_table_and_figure2(data_dir, tmp_path):
     kegru_rows = table[table["model"] == "kegru"]
     assert kegru_rows["valid_auc"].between(0, 1).all()
     assert (out / "comparison.csv").exists() and (out / "figure2.png").exists()
+    pd.testing.assert_frame_equal(pd.read_csv(out / "comparison.csv"), table.reset_index(drop=True))
     assert "Figure 2" in (out / "report.html").read_text()
     assert "Table 4: mean MCC (threshold 0.5)" in (out / "report.html").read_text()
     assert main(["report", str(out)]) == 0

@@ -83,16 +83,34 @@ def compare_models(
         progress=progress,
         device=device,
     )
-    record, results = read_study_results(out_dir)
-    finished = results[results["status"] == "done"]
-    labels = {trial_id: members[0][1] for trial_id, members in record["trials"].items()}
-    finished = finished.assign(setting=finished["trial_id"].map(labels))
-    table = finished[COMPARISON_COLUMNS].sort_values(["dataset", "model", "setting"])
+    table = comparison_table(out_dir)
     write_atomic(out_dir / COMPARISON_FILE, lambda tmp: table.to_csv(tmp, index=False))
+    record, results = read_study_results(out_dir)
     pairs = baseline_pairs(long_results(record, results))
     if pairs:
         save_figure(figure_baselines(pairs), out_dir, "figure2")
     return table
+
+
+def comparison_table(study_dir: str | Path) -> pd.DataFrame:
+    """The ``comparison.csv`` table of any study directory: its finished trials, labelled.
+
+    Parameters
+    ----------
+    study_dir : str or pathlib.Path
+        The output directory of ``kegru compare`` or ``kegru study``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`COMPARISON_COLUMNS`, one row per finished (data set, model, seed); ``setting``
+        is the label of the trial's (first) setting.
+    """
+    record, results = read_study_results(Path(study_dir))
+    finished = results[results["status"] == "done"]
+    labels = {trial_id: members[0][1] for trial_id, members in record["trials"].items()}
+    finished = finished.assign(setting=finished["trial_id"].map(labels))
+    return finished[COMPARISON_COLUMNS].sort_values(["dataset", "model", "setting"])
 
 
 def report_failed_trials(out_dir: str | Path) -> int:
