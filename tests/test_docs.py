@@ -180,25 +180,27 @@ def markdown_table(text: str, header_start: str) -> list[list[str]]:
     return rows
 
 
+def _close(cell: str, value: float) -> bool:
+    """Whether ``cell`` prints ``value`` to its last digit."""
+    digits = len(cell.split(".")[1]) if "." in cell else 0
+    return abs(float(cell.replace(",", "")) - value) <= 0.5 * 10**-digits + 1e-9
+
+
 def test_readme_numbers_are_the_committed_comparison():
     readme = (REPO / "README.md").read_text()
     summary = json.loads((REPO / "benchmarks" / "results" / "compare_full.json").read_text())
     settings = ["KEGRU", "KEGRU (paper)", "CNN_ZH", "DeepBind", "gkm-SVM", "GC control"]
-
-    def close(cell: str, value: float) -> bool:  # a number as printed, to its last digit
-        digits = len(cell.split(".")[1]) if "." in cell else 0
-        return abs(float(cell.replace(",", "")) - value) <= 0.5 * 10**-digits + 1e-9
 
     rows = markdown_table(readme, "| data set (negatives) |")
     assert len(rows) == 9
     for row in rows[:8]:
         dataset = re.sub(r"\s*\(.*", "", row[0]).replace(" ", "_")
         for setting, cell in zip(settings, row[1:], strict=True):
-            assert close(cell, summary["auc"][setting][dataset]), (dataset, setting, cell)
+            assert _close(cell, summary["auc"][setting][dataset]), (dataset, setting, cell)
     for setting, cell in zip(settings, rows[8][1:], strict=True):
         auc, aps = (part.strip().strip("*") for part in cell.split("/"))
-        assert close(auc, summary["mean_auc"][setting]), (setting, auc)
-        assert close(aps, summary["mean_aps"][setting]), (setting, aps)
+        assert _close(auc, summary["mean_auc"][setting]), (setting, auc)
+        assert _close(aps, summary["mean_aps"][setting]), (setting, aps)
     # Which model when: the mean AUC and the training time of each model (the blend's from
     # its own run beside the same comparison).
     blend = json.loads((REPO / "benchmarks" / "results" / "compare_blend.json").read_text())
@@ -206,12 +208,41 @@ def test_readme_numbers_are_the_committed_comparison():
     order = ["KEGRU", "Blend", "KEGRU (paper)", "gkm-SVM", "CNN_ZH", "DeepBind", "GC control"]
     for setting, row in zip(order, which, strict=True):
         source = blend if setting == "Blend" else summary
-        assert close(row[2].strip("*"), source["mean_auc"][setting]), (setting, row[2])
+        assert _close(row[2].strip("*"), source["mean_auc"][setting]), (setting, row[2])
         seconds = row[3].removesuffix(" s")
-        assert close(seconds, source["train_seconds_total"][setting]), (setting, row[3])
+        assert _close(seconds, source["train_seconds_total"][setting]), (setting, row[3])
     lead = blend["lead"]
-    assert close("15.4", 100 * lead["gkm-SVM"]["error_reduction"])
+    assert _close("15.4", 100 * lead["gkm-SVM"]["error_reduction"])
     assert lead["gkm-SVM"]["lead_higher_on"] == 8
+
+
+def test_three_seed_blend_page_is_the_committed_run():
+    """The results page's three-seed blend table and claims are the committed runs' numbers."""
+    import pandas as pd
+
+    page = (REPO / "docs" / "results" / "gue_blend.md").read_text()
+    results = REPO / "docs" / "results"
+    runs = [
+        pd.read_csv(results / name / "comparison.csv").set_index("dataset")
+        for name in ("compare_blend", "compare_blend_three_seeds")
+    ]
+    rows = markdown_table(page, "| set | blend: validation AUC |")
+    assert len(rows) == 9
+    for row in rows[:8]:
+        for run, valid, test, seconds in zip(
+            runs, row[1:3], row[3:5], row[5].split(", "), strict=True
+        ):
+            assert _close(valid, run.loc[row[0], "valid_auc"]), (row[0], valid)
+            assert _close(test, run.loc[row[0], "auc"]), (row[0], test)
+            assert _close(seconds, run.loc[row[0], "train_seconds"]), (row[0], seconds)
+    for run, valid, test in zip(runs, rows[8][1:3], rows[8][3:5], strict=True):
+        assert _close(valid, run["valid_auc"].mean()) and _close(test, run["auc"].mean())
+    summary = json.loads(
+        (REPO / "benchmarks" / "results" / "compare_blend_three_seeds.json").read_text()
+    )
+    lead = summary["lead"]
+    assert f"**{100 * lead['gkm-SVM']['error_reduction']:.1f}% less error**" in page
+    assert f"**{lead['Blend']['train_time_ratio']:.2f}x its training time**" in page
 
 
 def test_sdist_carries_what_its_tests_need(tmp_path):
