@@ -14,6 +14,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tarfile
@@ -243,6 +244,24 @@ def test_three_seed_blend_page_is_the_committed_run():
     lead = summary["lead"]
     assert f"**{100 * lead['gkm-SVM']['error_reduction']:.1f}% less error**" in page
     assert f"**{lead['Blend']['train_time_ratio']:.2f}x its training time**" in page
+
+
+def test_training_time_table_is_the_committed_benchmarks():
+    """Each row of the default's training-time table is its benchmark file, to the digit."""
+    page = (REPO / "docs" / "performance.md").read_text()
+    rows = markdown_table(page, "| default | its fits (s) |")
+    assert len(rows) == 4
+    for row in rows:
+        record = json.loads((REPO / "benchmarks" / "results" / row[5].strip("`")).read_text())
+        for cell, preset in ((row[1], "default"), (row[2], "paper")):
+            fits = cell.split(", ")
+            assert len(fits) == len(record["all_fit_seconds"][preset]), row[0]
+            for fit, seconds in zip(fits, record["all_fit_seconds"][preset], strict=True):
+                assert _close(fit, seconds), (row[0], preset, fit)
+        assert _close(row[3].removesuffix("x"), record["training_ratio"]), row[0]
+        default_auc, paper_auc = row[4].split(" / ")
+        assert _close(default_auc, statistics.median(record["valid_auc"]["default"]))
+        assert _close(paper_auc, statistics.median(record["valid_auc"]["paper"]))
 
 
 def test_sdist_carries_what_its_tests_need(tmp_path):

@@ -38,7 +38,7 @@ def test_default_preset_and_explicit_values_win():
     assert model.params["preset"] == "default"
     assert model.params["units"] == 50
     assert model.params["shift"] == DEFAULT_PRESET["shift"] > 0
-    assert model.params["rc"] == "conjoined" and model.params["conv_filters"] == 128
+    assert model.params["rc"] == "conjoined" and model.params["conv_filters"] == 64
     assert model.params["ensemble"] == 1 and not model.params["strand_sampling"]
     assert model.params["average_phases"] and not PAPER_PRESET["average_phases"]
     assert KegruEstimator(preset="paper", pooling="max").params["pooling"] == "max"

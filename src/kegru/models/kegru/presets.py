@@ -48,7 +48,7 @@ DEFAULT_PRESET: dict[str, Any] = {
     "pooling": "max",
     "rc": "conjoined",
     "dropout": 0.3,
-    "conv_filters": 128,
+    "conv_filters": 64,
     "conv_width": 5,
     "conv_pool": 2,
     "shift": 4,
