@@ -83,9 +83,9 @@ def compare_models(
         progress=progress,
         device=device,
     )
-    table = comparison_table(out_dir)
-    write_atomic(out_dir / COMPARISON_FILE, lambda tmp: table.to_csv(tmp, index=False))
     record, results = read_study_results(out_dir)
+    table = _labelled_finished(record, results)
+    write_atomic(out_dir / COMPARISON_FILE, lambda tmp: table.to_csv(tmp, index=False))
     pairs = baseline_pairs(long_results(record, results))
     if pairs:
         save_figure(figure_baselines(pairs), out_dir, "figure2")
@@ -106,7 +106,11 @@ def comparison_table(study_dir: str | Path) -> pd.DataFrame:
         :data:`COMPARISON_COLUMNS`, one row per finished (data set, model, seed); ``setting``
         is the label of the trial's (first) setting.
     """
-    record, results = read_study_results(Path(study_dir))
+    return _labelled_finished(*read_study_results(Path(study_dir)))
+
+
+def _labelled_finished(record: dict, results: pd.DataFrame) -> pd.DataFrame:
+    """:func:`comparison_table` from a study's record and results, already read."""
     finished = results[results["status"] == "done"]
     labels = {trial_id: members[0][1] for trial_id, members in record["trials"].items()}
     finished = finished.assign(setting=finished["trial_id"].map(labels))
