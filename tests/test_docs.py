@@ -311,3 +311,34 @@ def test_sdist_carries_what_its_tests_need(tmp_path):
 def test_tutorial_figures_exist():
     for name in re.findall(r"\]\((tutorial/[^)]+\.png)\)", TUTORIAL.read_text()):
         assert (REPO / "docs" / name).is_file(), name
+
+
+@pytest.mark.parametrize(
+    ("header", "directory"),
+    [
+        ("| set | default: validation AUC | tuned", "tune_default"),
+        ("| set (full training data) |", "tune_full"),
+    ],
+)
+def test_tuning_tables_are_the_committed_searches(header, directory):
+    """Each row of a tuning table is its committed ``tune.json``: first trial, best, time."""
+    page = (REPO / "docs" / "results" / "gue_blend.md").read_text()
+    rows = markdown_table(page, header)
+    assert rows
+    for row in rows:
+        name = row[0].split(" ")[0]
+        summary = json.loads(
+            (REPO / "docs" / "results" / directory / f"tune_{name}.json").read_text()
+        )
+        first, best = summary["first"], summary["best"]
+        assert first["number"] == 0  # the default is the first trial of every search
+        assert _close(row[1], first["valid_auc"]), (name, row[1])
+        assert _close(row[2].split(" ")[0], best["valid_auc"]), (name, row[2])
+        assert _close(row[3], first["test_auc"]), (name, row[3])
+        assert _close(row[4].split(" ")[0], best["test_auc"]), (name, row[4])
+        search, one_fit = (cell.removesuffix(" s") for cell in row[5].split(" / "))
+        assert _close(search, sum(t["train_seconds"] or 0 for t in summary["trials"]))
+        assert _close(one_fit, first["train_seconds"]), (name, one_fit)
+        assert best["valid_auc"] == max(t["valid_auc"] for t in summary["trials"])
+        trials = re.search(r"(\d+) trials", row[0])
+        assert len(summary["trials"]) == (int(trials.group(1)) if trials else 20), name

@@ -56,6 +56,19 @@ def test_tune_chooses_by_validation_auc_and_resumes(tmp_path):
     assert json.loads((out / "tune.json").read_text())["best"] == again["best"]
 
 
+def test_workers_sharing_a_search_stop_at_its_total(tmp_path, monkeypatch):
+    """A worker that counted the finished trials before other workers added theirs still
+    stops when the search as a whole reaches ``trials``, not after its own share."""
+    import kegru.studies.tune as tune_module
+
+    data = DataOptions(_write_gc_data(tmp_path / "d.csv"), valid_fraction=0.25)
+    out = tmp_path / "shared"
+    tune(data, out, model="gc", trials=3, run=QUIET)  # "the other workers": 3 finished
+    monkeypatch.setattr(tune_module, "_finished", lambda study, optuna: 0)  # counted at 0
+    summary = tune(data, out, model="gc", trials=4, run=QUIET)
+    assert [t["number"] for t in summary["trials"]] == [0, 1, 2, 3]
+
+
 def test_tune_refuses_a_foreign_directory_and_no_validation(tmp_path):
     data = DataOptions(_write_gc_data(tmp_path / "d.csv"))
     (tmp_path / "other").mkdir()

@@ -9,7 +9,8 @@ Optuna's TPE sampler (seeded) proposes the configurations, and its RDB storage, 
 file ``DIR/tune.db``, makes the search resumable: run the same command again and it goes on
 to ``--trials`` finished trials (a trial killed mid-way is not counted).
 Workers on other machines can share one search through an RDB server
-(``--storage postgresql://...``).
+(``--storage postgresql://...``); each stops once the search as a whole has ``--trials``
+finished trials (a trial another worker is running then still finishes).
 
 ``DIR`` holds ``tune.db``, ``trials/NNNN/`` (each trial's model directory), ``tune.json``
 (the space, every trial's parameters, validation and test AUC and training seconds, the best
@@ -212,7 +213,12 @@ def tune(
         study.enqueue_trial(starting_point(model, space, fixed))
     done = _finished(study, optuna)
     if done < trials:
-        study.optimize(objective, n_trials=trials - done)
+        # Workers sharing the storage stop once the search as a whole has ``trials`` finished
+        # trials (``n_trials`` alone counts this worker's own; another's running trial ends).
+        whole_search = optuna.study.MaxTrialsCallback(
+            trials, states=(optuna.trial.TrialState.COMPLETE,)
+        )
+        study.optimize(objective, n_trials=trials - done, callbacks=[whole_search])
     summary = _summary(study, optuna, model, space, fixed)
     best = out_dir / TRIALS_DIR / f"{summary['best']['number']:04d}"
     with staged_directory(out_dir / BEST_DIR) as stage:
